@@ -1,0 +1,1 @@
+"""nas: neural architecture search for JAX/Flax."""
