@@ -1,0 +1,165 @@
+"""What each field of a space file accepts: layer fields, ``repeat``, ``skip`` and optimizer.
+
+Layer fields are exactly the dataclass fields of ``nas.architecture.LAYER_TYPES``; each gets a
+:class:`FieldSpec`. :func:`parse_field` reads a parameter (see :mod:`nas.space_params`) and
+checks every value it can take (the literal, each choice, both ends of a range) against the
+spec, reading ints as floats for float fields.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from nas.architecture import (
+    ACTIVATIONS,
+    CELLS,
+    LAYER_TYPES,
+    NORMS,
+    OPTIMIZERS,
+    PADDINGS,
+    POOL_KINDS,
+    SKIPS,
+)
+from nas.errors import SpecError
+from nas.space_params import Choice, Fixed, FloatRange, IntRange, Param, found, parse_param
+
+# Repeats are enumerated when counting candidates and checking shapes; a bound keeps that cheap.
+MAX_REPEAT = 64
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """The values one field accepts.
+
+    ``kind`` is ``int``, ``float``, ``bool`` or ``str``; ``expect`` says in words what is
+    accepted (for messages); ``accepts`` narrows numbers; ``options`` lists the allowed strings,
+    named ``label`` in messages; ``nullable`` also allows ``null``.
+    """
+
+    kind: str
+    expect: str
+    accepts: Callable[[Any], bool] | None = None
+    options: tuple[str, ...] = ()
+    label: str = ""
+    nullable: bool = False
+
+
+def _enum(label: str, options: tuple[str, ...]) -> FieldSpec:
+    return FieldSpec("str", f"one of {', '.join(options)}", options=options, label=label)
+
+
+POSITIVE_INT = FieldSpec("int", "a positive int", lambda v: v >= 1)
+RATE = FieldSpec("float", "a float in [0, 1)", lambda v: 0 <= v < 1)
+REPEAT = FieldSpec("int", f"an int in [0, {MAX_REPEAT}]", lambda v: 0 <= v <= MAX_REPEAT)
+SKIP = _enum("skip", SKIPS)
+
+_BY_NAME: dict[str, FieldSpec] = {
+    "features": POSITIVE_INT,
+    "kernel_size": POSITIVE_INT,
+    "stride": POSITIVE_INT,
+    "window": POSITIVE_INT,
+    "activation": _enum("activation", ACTIVATIONS),
+    "norm": _enum("norm", NORMS),
+    "padding": _enum("padding", PADDINGS),
+    "cell": _enum("cell", CELLS),
+    "bidirectional": FieldSpec("bool", "true or false"),
+    "dropout": RATE,
+    "rate": RATE,
+}
+# Fields whose meaning depends on the layer type.
+_BY_TYPE: dict[tuple[str, str], FieldSpec] = {
+    ("pool", "kind"): _enum("pool kind", POOL_KINDS),
+    ("global_pool", "kind"): _enum("pool kind", POOL_KINDS),
+    # A standalone norm layer of kind "none" would be a no-op the builder does not make.
+    ("norm", "kind"): _enum("norm kind", tuple(k for k in NORMS if k != "none")),
+    ("pool", "stride"): dataclasses.replace(
+        POSITIVE_INT, expect="a positive int or null", nullable=True
+    ),
+}
+
+LAYER_FIELDS: dict[str, dict[str, FieldSpec]] = {
+    name: {
+        f.name: _BY_TYPE.get((name, f.name)) or _BY_NAME[f.name] for f in dataclasses.fields(cls)
+    }
+    for name, cls in LAYER_TYPES.items()
+}
+REQUIRED: dict[str, tuple[str, ...]] = {
+    name: tuple(
+        f.name
+        for f in dataclasses.fields(cls)
+        if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+    )
+    for name, cls in LAYER_TYPES.items()
+}
+
+OPTIMIZER_FIELDS: dict[str, FieldSpec] = {
+    "name": _enum("optimizer", OPTIMIZERS),
+    "learning_rate": FieldSpec("float", "a float > 0", lambda v: v > 0),
+    "weight_decay": FieldSpec("float", "a float >= 0", lambda v: v >= 0),
+    "batch_size": POSITIVE_INT,
+}
+# Optimizer keys of a space file -> fields of nas.architecture.Architecture.
+OPTIMIZER_ATTRS = {
+    "name": "optimizer",
+    "learning_rate": "learning_rate",
+    "weight_decay": "weight_decay",
+    "batch_size": "batch_size",
+}
+
+
+def parse_field(raw: Any, spec: FieldSpec, source: str, path: str) -> Param:
+    """Read ``raw`` as a parameter of a field with ``spec``; raises :class:`SpecError`."""
+    param = parse_param(raw, source, path, as_float=spec.kind == "float")
+    if isinstance(param, Fixed):
+        return Fixed(check_value(param.value, spec, source, path))
+    if isinstance(param, Choice):
+        return Choice(
+            tuple(
+                check_value(v, spec, source, f"{path}.choices[{i}]")
+                for i, v in enumerate(param.choices)
+            )
+        )
+    if spec.kind not in ("int", "float"):
+        raise SpecError(
+            source, path, f"expected {spec.expect}, found a range; use {{choices: [...]}}"
+        )
+    if spec.kind == "int" and isinstance(param, FloatRange):
+        raise SpecError(
+            source,
+            path,
+            f"expected int bounds ({spec.expect}), found low={param.low}, high={param.high}"
+            + (f", step={param.step}" if param.step is not None else ""),
+        )
+    assert isinstance(param, IntRange | FloatRange)
+    check_value(param.low, spec, source, f"{path}.low")
+    check_value(param.high, spec, source, f"{path}.high")
+    return param
+
+
+def check_value(value: Any, spec: FieldSpec, source: str, path: str) -> Any:
+    """``value`` if ``spec`` accepts it (ints made floats for float fields); else raises."""
+    if value is None and spec.nullable:
+        return None
+    wrong = SpecError(source, path, f"expected {spec.expect}, found {found(value)}")
+    if spec.kind == "bool":
+        if not isinstance(value, bool):
+            raise wrong
+        return value
+    if spec.kind == "str":
+        if not isinstance(value, str):
+            raise wrong
+        if value not in spec.options:
+            raise SpecError(source, path, f"unknown {spec.label} {value!r}; expected {spec.expect}")
+        return value
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise wrong
+    if spec.kind == "int" and not isinstance(value, int):
+        raise wrong
+    if spec.kind == "float":
+        value = float(value)
+    if spec.accepts is not None and not spec.accepts(value):
+        raise SpecError(source, path, f"expected {spec.expect}, found {value!r}")
+    return value

@@ -1,0 +1,145 @@
+"""Layer templates of a space: what one entry of ``layers:`` may produce.
+
+A :class:`Template` adds ``repeat`` layers, each one of its :class:`LayerOption` s (one option,
+or several under ``one_of``). An option holds only the fields the file sets; the others come
+from ``shared`` or the layer dataclass' defaults when a candidate is drawn.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import Any
+
+from nas.architecture import LAYER_TYPES
+from nas.errors import SpecError
+from nas.space_fields import LAYER_FIELDS, REPEAT, REQUIRED, parse_field
+from nas.space_params import Fixed, Param, found
+
+TEMPLATE_KEYS = ("type", "repeat")
+ONCE = Fixed(1)
+
+
+@dataclass(frozen=True)
+class LayerOption:
+    """One layer type and the fields the file sets for it, in dataclass field order."""
+
+    type: str
+    fields: tuple[tuple[str, Param], ...] = ()
+
+    def get(self, name: str) -> Param | None:
+        return dict(self.fields).get(name)
+
+    def to_data(self) -> dict[str, Any]:
+        return {"type": self.type, **{name: p.to_data() for name, p in self.fields}}
+
+
+@dataclass(frozen=True)
+class Template:
+    """One entry of ``layers:``: ``repeat`` layers, each drawn from ``options``."""
+
+    options: tuple[LayerOption, ...]
+    repeat: Param = ONCE
+    one_of: bool = False
+
+    def repeats(self) -> tuple[int, ...]:
+        """Every number of layers this template can add, ascending."""
+        return tuple(sorted(set(self.repeat.values())))
+
+    def path(self, t: int, i: int) -> str:
+        """Field path of option ``i`` of template ``t``."""
+        return f"layers[{t}].one_of[{i}]" if self.one_of else f"layers[{t}]"
+
+    def to_data(self) -> dict[str, Any]:
+        if self.one_of:
+            return {"one_of": [o.to_data() for o in self.options], "repeat": self.repeat.to_data()}
+        option = self.options[0].to_data()
+        return {"type": option.pop("type"), "repeat": self.repeat.to_data(), **option}
+
+
+def parse_layers(raw: Any, source: str) -> tuple[Template, ...]:
+    """Read the ``layers:`` list; raises :class:`SpecError` at ``layers[...]``."""
+    if not isinstance(raw, list):
+        raise SpecError(source, "layers", f"expected a list of layer templates, found {found(raw)}")
+    if not raw:
+        raise SpecError(source, "layers", "layers is empty; give at least one layer template")
+    return tuple(_parse_template(item, source, f"layers[{t}]") for t, item in enumerate(raw))
+
+
+def check_required(templates: tuple[Template, ...], shared: Collection[str], source: str) -> None:
+    """Every required field (e.g. ``features``) is set by its option or under ``shared``."""
+    for t, template in enumerate(templates):
+        for i, option in enumerate(template.options):
+            for name in REQUIRED[option.type]:
+                if option.get(name) is None and name not in shared:
+                    raise SpecError(
+                        source,
+                        f"{template.path(t, i)}.{name}",
+                        f"missing required key {name!r} for a {option.type} layer; "
+                        "set it here or under shared",
+                    )
+
+
+def _parse_template(raw: Any, source: str, path: str) -> Template:
+    if not isinstance(raw, dict):
+        raise SpecError(source, path, f"expected a layer template (a mapping), found {found(raw)}")
+    repeat = parse_field(raw.get("repeat", 1), REPEAT, source, f"{path}.repeat")
+    if "one_of" not in raw:
+        return Template((_parse_option(raw, source, path, TEMPLATE_KEYS),), repeat)
+    if "type" in raw:
+        raise SpecError(source, path, "a layer template has either type or one_of, not both")
+    for key in raw:
+        if key not in ("one_of", "repeat"):
+            raise SpecError(
+                source,
+                f"{path}.{key}",
+                f"unknown key {key!r} next to one_of; allowed keys: one_of, repeat "
+                "(set layer fields inside each option)",
+            )
+    items = raw["one_of"]
+    if not isinstance(items, list):
+        raise SpecError(
+            source, f"{path}.one_of", f"expected a list of options, found {found(items)}"
+        )
+    if not items:
+        raise SpecError(source, f"{path}.one_of", "one_of is empty; give at least one option")
+    options: list[LayerOption] = []
+    for i, item in enumerate(items):
+        option = _parse_option(item, source, f"{path}.one_of[{i}]", ("type",))
+        if any(o.type == option.type for o in options):
+            raise SpecError(
+                source,
+                f"{path}.one_of[{i}].type",
+                f"duplicate option type {option.type!r}; the option types of one_of must differ",
+            )
+        options.append(option)
+    return Template(tuple(options), repeat, one_of=True)
+
+
+def _parse_option(raw: Any, source: str, path: str, extra: tuple[str, ...]) -> LayerOption:
+    if not isinstance(raw, dict):
+        raise SpecError(source, path, f"expected a layer (a mapping), found {found(raw)}")
+    if "type" not in raw:
+        raise SpecError(source, f"{path}.type", "missing required key 'type' (or one_of)")
+    kind = raw["type"]
+    if not isinstance(kind, str) or kind not in LAYER_TYPES:
+        raise SpecError(
+            source,
+            f"{path}.type",
+            f"unknown layer type {kind!r}; expected one of {', '.join(LAYER_TYPES)}",
+        )
+    specs = LAYER_FIELDS[kind]
+    allowed = (*extra, *specs)
+    for key in raw:
+        if key not in allowed:
+            raise SpecError(
+                source,
+                f"{path}.{key}",
+                f"unknown key {key!r} for a {kind} layer; allowed keys: {', '.join(allowed)}",
+            )
+    fields = tuple(
+        (name, parse_field(raw[name], spec, source, f"{path}.{name}"))
+        for name, spec in specs.items()
+        if name in raw
+    )
+    return LayerOption(kind, fields)
