@@ -131,9 +131,10 @@ class Space:
             )
         skip = parse_field(data.get("skip", "none"), SKIP, source, "skip")
         layers = parse_layers(data["layers"], source)
-        shared = _parse_shared(data.get("shared") or {}, layers, source)
-        check_required(layers, {name for name, _ in shared}, source)
-        optimizer = _parse_optimizer(data.get("optimizer") or {}, source)
+        # An empty section written as `shared:` reads as null.
+        shared = _parse_shared(_or_empty(data.get("shared")), layers, source)
+        check_required(layers, {key for key, _ in shared}, source)
+        optimizer = _parse_optimizer(_or_empty(data.get("optimizer")), source)
         space = cls(name, kind, layers, skip, shared, optimizer, source)
         check_kinds(space)
         return space
@@ -244,6 +245,10 @@ class Space:
 def load_space(path: str | Path) -> Space:
     """Read and validate the space file at ``path``; raises :class:`SpecError`."""
     return Space.from_dict(load_yaml(path), path)
+
+
+def _or_empty(section: Any) -> Any:
+    return {} if section is None else section
 
 
 def _parse_shared(
