@@ -30,6 +30,7 @@ Format (paths relative to the file's folder; defaults in brackets)::
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import math
 import os
@@ -39,11 +40,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nas.architecture import OPTIMIZERS
+from nas.architecture import OPTIMIZERS, Architecture
 from nas.datasets import Dataset, load_dataset, parse_spec
 from nas.errors import SpecError
 from nas.samplers import PRUNERS, SAMPLERS, make_pruner, make_sampler
 from nas.space import Space, load_space
+from nas.space_fields import OPTIMIZER_ATTRS
+from nas.suggest import Suggest
 from nas.yamlio import load_yaml
 
 OBJECTIVES = ("val_accuracy", "val_loss", "n_params", "flops", "train_seconds")
@@ -183,6 +186,15 @@ class Experiment:
         )
         self.space.check_input(data.input_shape, source=self.space_path)
         return data
+
+    def sample(self, suggest: Suggest) -> Architecture:
+        """One candidate from the space; optimizer values the space leaves out come from
+        ``training`` (then from the :class:`~nas.architecture.Architecture` defaults)."""
+        arch = self.space.sample(suggest)
+        own = {OPTIMIZER_ATTRS[name] for name, _ in self.space.optimizer}
+        fixed = self.training.optimizer_defaults()
+        defaults = {name: value for name, value in fixed.items() if name not in own}
+        return dataclasses.replace(arch, **defaults) if defaults else arch
 
 
 def load_experiment(path: str | Path, overrides: Mapping[str, Any] | None = None) -> Experiment:

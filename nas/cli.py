@@ -1,0 +1,171 @@
+"""The ``nas`` command: a thin layer over the library (commands in a registry).
+
+Exit status: 0 on success, 2 on bad input (one-paragraph message naming file, field and
+problem, no traceback, nothing written), 130 when a search was interrupted (finished trials
+are kept; run the same command again to resume).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+
+def _quiet() -> None:
+    """Silence library chatter: only the toolkit's own output reaches the user."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("RAY_DEDUP_LOGS", "0")
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    logging.getLogger("jax").setLevel(logging.ERROR)
+    logging.getLogger("absl").setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    import json
+
+    from nas.datasets import load_dataset
+    from nas.progress import stdout_console
+    from nas.space import load_space
+    from nas.stats import model_stats
+    from nas.suggest import RandomSuggest
+
+    console = stdout_console()
+    space = load_space(args.space)
+    size = space.cardinality()
+    console.print(f"{args.space}: valid space {space.name!r} (input: {space.input_kind})")
+    console.print(
+        f"candidates: {'infinite (continuous parameters)' if size is None else f'{size:,}'}"
+    )
+    arch = space.sample(RandomSuggest(args.seed))
+    if args.dataset:
+        data = load_dataset(args.dataset, kind=space.input_kind, source="--dataset")
+        space.check_input(data.input_shape, source=space.source)
+        stats = model_stats(arch, data.input_shape, data.num_classes)
+        console.print(
+            f"checked against {args.dataset} (input {data.input_shape}, {data.num_classes} classes)"
+        )
+        console.print(f"sample: {stats.n_params:,} parameters, {stats.flops:,} FLOPs per example")
+    console.print("sampled candidate:")
+    console.print_json(json.dumps(arch.to_dict()))
+    return 0
+
+
+def configure_validate(p: argparse.ArgumentParser) -> None:
+    p.add_argument("space", type=Path, help="search space YAML file")
+    p.add_argument("--dataset", help="also check shapes against this dataset (name or file)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the sampled candidate")
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from nas.experiment import load_experiment
+    from nas.progress import ConsoleReporter, stdout_console, trials_table
+    from nas.search import run_search
+
+    overrides = {
+        "trials": args.trials,
+        "timeout": args.timeout,
+        "storage": args.storage,
+        "study": args.study,
+        "seed": args.seed,
+        "workers": args.workers,
+        "address": args.address,
+    }
+    experiment = load_experiment(args.experiment, overrides)
+    summary = run_search(experiment, reporter=ConsoleReporter())
+    if summary.interrupted:
+        print(
+            "interrupted: finished trials are kept; run the same command to resume", file=sys.stderr
+        )
+        return 130
+    from nas.analysis import ranked_rows
+
+    rows, columns = ranked_rows(experiment.storage, experiment.study, top=args.top)
+    stdout_console().print(trials_table(rows, columns, f"top trials of {experiment.study}"))
+    return 0
+
+
+def configure_search(p: argparse.ArgumentParser) -> None:
+    p.add_argument("experiment", type=Path, help="experiment YAML file")
+    p.add_argument("--trials", type=int, help="finished trials wanted in the study")
+    p.add_argument("--timeout", type=float, help="seconds after which no new trial starts")
+    p.add_argument("--storage", help="results store URL (default sqlite:///nas.db)")
+    p.add_argument("--study", help="study name")
+    p.add_argument("--seed", type=int, help="sampler and training seed")
+    p.add_argument("--workers", type=int, help="trials at a time (Ray executor)")
+    p.add_argument("--address", help="Ray cluster address to join")
+    p.add_argument("--top", type=int, default=10, help="rows of the final table")
+
+
+def cmd_trials(args: argparse.Namespace) -> int:
+    from nas.analysis import ranked_rows, write_table
+    from nas.progress import stdout_console, trials_table
+
+    if args.format:
+        write_table(args.storage, args.study, args.format, args.output)
+        return 0
+    rows, columns = ranked_rows(args.storage, args.study, top=args.top)
+    stdout_console().print(trials_table(rows, columns, f"trials of {args.study}, best first"))
+    return 0
+
+
+def configure_trials(p: argparse.ArgumentParser) -> None:
+    from nas.store import DEFAULT_STORAGE
+
+    p.add_argument("study", help="study name")
+    p.add_argument("--storage", default=DEFAULT_STORAGE, help="results store URL")
+    p.add_argument("--top", type=int, default=20, help="rows to show (0: all)")
+    p.add_argument("--format", choices=["csv", "parquet", "json"], help="write all trials")
+    p.add_argument("--output", type=Path, help="file to write with --format")
+
+
+COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], Callable, str]] = {
+    "validate": (
+        cmd_validate,
+        configure_validate,
+        "check a search space file; print its size and one sampled candidate",
+    ),
+    "search": (cmd_search, configure_search, "run or resume the search an experiment describes"),
+    "trials": (cmd_trials, configure_trials, "ranked table of a study's trials (best first)"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="nas", description="Neural architecture search for JAX.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, (fn, configure, help_text) in COMMANDS.items():
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        configure(p)
+        p.set_defaults(func=fn)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``nas`` console script; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _quiet()
+    from nas.errors import SpecError
+
+    try:
+        return args.func(args)
+    except SpecError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except KeyError as err:  # unknown study and the like: a user error, not a crash
+        print(f"error: {err.args[0]}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

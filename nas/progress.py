@@ -1,0 +1,188 @@
+"""Live progress of a search: a rich display on a terminal, one line per trial elsewhere."""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from typing import Any
+
+from optuna.trial import FrozenTrial, TrialState
+from rich.console import Console, Group
+from rich.live import Live
+from rich.table import Table
+from rich.text import Text
+
+from nas.architecture import Architecture
+
+
+class Reporter:
+    """Hooks the search driver calls; the base class ignores them all."""
+
+    def start(
+        self, experiment: Any, counted: int, target: int | None, recovered: list[int]
+    ) -> None:
+        pass
+
+    def trial_started(self, number: int, arch: Architecture) -> None:
+        pass
+
+    def epoch(self, number: int, epoch: int, metrics: dict[str, float]) -> None:
+        pass
+
+    def trial_finished(self, trial: FrozenTrial, counted: int) -> None:
+        pass
+
+    def done(self, summary: Any) -> None:
+        pass
+
+
+NullReporter = Reporter
+
+
+def describe(arch: Architecture) -> str:
+    """A one-line human summary, e.g. ``dense64-dense32 skip=residual lr=1.2e-03``."""
+    parts = []
+    for layer in arch.layers:
+        size = getattr(layer, "features", None) or getattr(layer, "window", None)
+        parts.append(f"{layer.type}{size or ''}")
+    return f"{'-'.join(parts) or 'linear'} skip={arch.skip} lr={arch.learning_rate:.1e}"
+
+
+def _fmt(seconds: float) -> str:
+    if not math.isfinite(seconds):
+        return "?"
+    seconds = int(seconds)
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+class ConsoleReporter(Reporter):
+    """Trials done/total, best so far, running trials with their epoch, elapsed and ETA."""
+
+    def __init__(self, console: Console | None = None, live: bool | None = None) -> None:
+        self.console = console or Console(stderr=True)
+        self.live_enabled = self.console.is_terminal if live is None else live
+        self.live: Live | None = None
+        self.running: dict[int, str] = {}
+        self.best: float | None = None
+        self.best_number: int | None = None
+
+    def start(
+        self, experiment: Any, counted: int, target: int | None, recovered: list[int]
+    ) -> None:
+        self.experiment = experiment
+        self.objectives = list(experiment.objectives)
+        self.target = target
+        self.counted0 = self.counted = counted
+        self.t0 = time.monotonic()
+        self.epochs = experiment.training.epochs
+        head = f"study {experiment.study} · {experiment.storage}"
+        if counted:
+            head += f" · resuming with {counted} finished trials"
+        if recovered:
+            head += f" · re-queued interrupted trials {recovered}"
+        self.console.print(head)
+        if self.live_enabled:
+            self.live = Live(
+                self._render(), console=self.console, refresh_per_second=4, transient=True
+            )
+            self.live.start()
+
+    def trial_started(self, number: int, arch: Architecture) -> None:
+        self.running[number] = f"#{number} {describe(arch)}"
+        self._refresh()
+
+    def epoch(self, number: int, epoch: int, metrics: dict[str, float]) -> None:
+        base = self.running.get(number, f"#{number}").split(" · ")[0]
+        self.running[number] = (
+            f"{base} · epoch {epoch}/{self.epochs} val_acc {metrics.get('val_accuracy', 0):.3f}"
+        )
+        self._refresh()
+
+    def trial_finished(self, trial: FrozenTrial, counted: int) -> None:
+        self.running.pop(trial.number, None)
+        self.counted = counted
+        if trial.state == TrialState.COMPLETE and len(self.objectives) == 1:
+            value = trial.values[0]
+            better = self.best is None or (
+                value > self.best if self.objectives[0][1] == "maximize" else value < self.best
+            )
+            if better:
+                self.best, self.best_number = value, trial.number
+        line = self._line(trial)
+        if self.live is not None:
+            self.live.console.print(line)
+        else:
+            self.console.print(line)
+        self._refresh()
+
+    def _line(self, trial: FrozenTrial) -> str:
+        state = trial.state.name.lower()
+        attrs = trial.user_attrs
+        if attrs.get("rejected"):
+            return f"trial {trial.number} rejected: {attrs.get('fail_reason')}"
+        text = f"trial {trial.number} {state}"
+        if trial.values:
+            text += " " + " ".join(
+                f"{name}={v:.4g}"
+                for (name, _), v in zip(self.objectives, trial.values, strict=True)
+            )
+        elif state == "pruned":
+            text += f" at epoch {attrs.get('epochs_run')}"
+        if attrs.get("fail_reason"):
+            text += f": {attrs['fail_reason']}"
+        if "wall_seconds" in attrs:
+            text += (
+                f" ({attrs['wall_seconds']:.1f}s, compile {attrs.get('compile_seconds', 0):.1f}s)"
+            )
+        return text
+
+    def _render(self) -> Group:
+        elapsed = time.monotonic() - self.t0
+        done_here = self.counted - self.counted0
+        eta = math.inf
+        if self.target and done_here:
+            eta = elapsed / done_here * max(self.target - self.counted, 0)
+        total = self.target if self.target is not None else "?"
+        best = "-" if self.best is None else f"{self.best:.4f} (trial {self.best_number})"
+        status = Text(
+            f"trials {self.counted}/{total} · best {self.objectives[0][0]} {best} · "
+            f"elapsed {_fmt(elapsed)} · ETA {_fmt(eta)}"
+        )
+        return Group(status, *(Text(f"  {line}", style="dim") for line in self.running.values()))
+
+    def _refresh(self) -> None:
+        if self.live is not None:
+            self.live.update(self._render())
+
+    def done(self, summary: Any) -> None:
+        if self.live is not None:
+            self.live.stop()
+            self.live = None
+        verdict = "interrupted" if summary.interrupted else "done"
+        self.console.print(
+            f"{verdict}: {summary.new_trials} new trials, {summary.counted} counted in study "
+            f"{summary.study} ({summary.elapsed:.1f}s)"
+        )
+
+
+def trials_table(rows: list[dict[str, Any]], columns: list[str], title: str) -> Table:
+    """A rich table of ranked trial rows."""
+    table = Table(title=title)
+    for col in columns:
+        table.add_column(col, justify="right" if col != "architecture" else "left")
+    for row in rows:
+        table.add_row(*(_cell(row.get(col)) for col in columns))
+    return table
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def stdout_console() -> Console:
+    return Console(file=sys.stdout)

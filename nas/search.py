@@ -1,0 +1,466 @@
+"""The search driver: Optuna ask/tell in one process, the only writer of the store.
+
+``run_search(experiment)`` asks the sampler for candidates, rejects those that break a hard
+constraint before any training, hands the rest to an executor, streams per-epoch validation
+metrics to the pruner, and records every outcome. Running it again on the same study resumes:
+trials left running by a driver that died are marked failed and their candidates re-queued,
+and the search goes on until the study holds ``experiment.trials`` counted trials. Ctrl-C
+(or SIGTERM) stops cleanly: running trials are marked interrupted and re-queued, finished
+ones are kept. The test split is evaluated only for the best trials, after the search.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import signal
+import socket
+import threading
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import optuna
+from optuna.storages._heartbeat import BaseHeartbeat, fail_stale_trials, is_heartbeat_enabled
+from optuna.trial import FrozenTrial, TrialState
+
+from nas.architecture import Architecture
+from nas.datasets import Dataset
+from nas.errors import SpecError
+from nas.executor import Executor, LocalExecutor
+from nas.job import TrialJob, TrialOutcome
+from nas.progress import NullReporter, Reporter
+from nas.samplers import OptunaSuggest, make_pruner, make_sampler
+from nas.shapes import ShapeError
+from nas.stats import model_stats
+from nas.store import artifacts_dir, open_storage, save_weights
+from nas.trainer import TrainConfig, Trainer
+
+EPOCH_METRICS = ("val_accuracy", "val_loss", "train_loss")
+FINISHED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
+MAX_CONSECUTIVE_REJECTIONS = 200
+
+ExecutorFactory = Callable[[Any, Dataset, TrainConfig], Executor]
+
+
+@dataclass
+class SearchSummary:
+    """What a call of :func:`run_search` did. ``best`` are the best trials (Pareto front with
+    several objectives) with their test metrics under ``test`` (number -> metrics)."""
+
+    study: str
+    storage: str
+    counted: int
+    target: int | None
+    new_trials: int
+    interrupted: bool
+    elapsed: float
+    best: list[FrozenTrial] = field(default_factory=list)
+    test: dict[int, dict[str, float]] = field(default_factory=dict)
+
+
+def counted_trials(study: optuna.Study) -> int:
+    """Finished trials that count towards the budget (rejections and re-queued ones do not)."""
+    trials = study.get_trials(deepcopy=False, states=FINISHED)
+    return sum(1 for t in trials if t.user_attrs.get("counts", True))
+
+
+def driver_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _driver_alive(driver: str | None) -> bool:
+    """False only when ``driver`` ran on this host and its process is gone."""
+    if not driver or ":" not in driver:
+        return True
+    host, _, pid = driver.rpartition(":")
+    if host != socket.gethostname():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, ValueError):
+        return True
+    return True
+
+
+def requeue(study: optuna.Study, trial: FrozenTrial, reason: str) -> None:
+    """Enqueue ``trial``'s candidate again with its attempt count raised."""
+    study.enqueue_trial(
+        trial.params,
+        user_attrs={
+            "attempt": int(trial.user_attrs.get("attempt", 0)) + 1,
+            "retry_of": trial.number,
+            "retry_reason": reason,
+        },
+        skip_if_exists=False,
+    )
+
+
+def recover_stale(study: optuna.Study) -> list[int]:
+    """Fail and re-queue trials left running by a driver that died; returns their numbers."""
+    storage = study._storage
+    recovered = []
+    if isinstance(storage, BaseHeartbeat) and is_heartbeat_enabled(storage):
+        before = {t.number for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))}
+        fail_stale_trials(study)
+        after = {t.number for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))}
+        recovered.extend(sorted(before - after))
+    for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        if _driver_alive(trial.user_attrs.get("driver")):
+            continue
+        try:
+            storage.set_trial_state_values(trial._trial_id, state=TrialState.FAIL)
+        except optuna.exceptions.UpdateFinishedTrialError:
+            continue  # another driver recovered it first
+        recovered.append(trial.number)
+    reason = "the search driver stopped while this trial was running"
+    for trial in study.get_trials(deepcopy=False, states=(TrialState.FAIL,)):
+        if trial.number in recovered:
+            requeue(study, trial, reason)
+    return recovered
+
+
+class _Heartbeat:
+    """Records heartbeats of in-flight trials from a thread, so other drivers (and this one
+    after a restart) can tell a live trial from one whose driver died."""
+
+    def __init__(self, study: optuna.Study) -> None:
+        storage = study._storage
+        self.enabled = isinstance(storage, BaseHeartbeat) and is_heartbeat_enabled(storage)
+        self.storage = storage
+        self.trial_ids: set[int] = set()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        interval = self.storage.get_heartbeat_interval() if self.enabled else 0
+        while not self._stop.wait(interval):
+            for trial_id in list(self.trial_ids):
+                self.storage.record_heartbeat(trial_id)
+
+    def __enter__(self) -> _Heartbeat:
+        if self.enabled:
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self.enabled:
+            self._thread.join()
+
+
+def _metric(name: str, outcome: TrialOutcome, stats: dict[str, int]) -> float:
+    if name in stats:
+        return float(stats[name])
+    if name in outcome.metrics:
+        return float(outcome.metrics[name])
+    return float(outcome.timings[name])
+
+
+def _keep_weights(study: optuna.Study, policy: str, k: int) -> set[int]:
+    """Trial numbers whose weights the artifacts policy keeps."""
+    if policy == "none":
+        return set()
+    done = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    if policy == "all":
+        return {t.number for t in done}
+    sign = -1.0 if study.directions[0] == optuna.study.StudyDirection.MAXIMIZE else 1.0
+    ranked = sorted(done, key=lambda t: sign * t.values[0])
+    keep = {t.number for t in ranked[:k]}
+    if len(study.directions) > 1:
+        keep |= {t.number for t in study.best_trials}
+    return keep
+
+
+class _Stop:
+    """Turns SIGTERM into KeyboardInterrupt for the duration of a search."""
+
+    def __enter__(self) -> _Stop:
+        self.previous = None
+        if threading.current_thread() is threading.main_thread():
+            self.previous = signal.signal(signal.SIGTERM, self._raise)
+        return self
+
+    @staticmethod
+    def _raise(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    def __exit__(self, *exc: object) -> None:
+        if self.previous is not None:
+            signal.signal(signal.SIGTERM, self.previous)
+
+
+def open_study(experiment: Any) -> optuna.Study:
+    """Create or load the experiment's study; refuses one made from a different space."""
+    storage = open_storage(experiment.storage)
+    directions = [direction for _, direction in experiment.objectives]
+    sampler_name, sampler_options = experiment.sampler
+    pruner_name, pruner_options = experiment.pruner
+    study = optuna.create_study(
+        study_name=experiment.study,
+        storage=storage,
+        directions=directions,
+        sampler=make_sampler(sampler_name, sampler_options, experiment.seed),
+        pruner=make_pruner(pruner_name, pruner_options, experiment.training.epochs),
+        load_if_exists=True,
+    )
+    if [d.name.lower() for d in study.directions] != directions:
+        raise SpecError(
+            experiment.path,
+            "objectives",
+            f"study {experiment.study!r} already exists with directions "
+            f"{[d.name.lower() for d in study.directions]}; use another --study name",
+        )
+    space_json = json.dumps(experiment.space.to_dict(), sort_keys=True)
+    stored = study.user_attrs.get("space")
+    if stored is None:
+        study.set_user_attr("space", space_json)
+        study.set_user_attr("objectives", [list(o) for o in experiment.objectives])
+        study.set_user_attr("experiment", str(experiment.path))
+    elif stored != space_json:
+        raise SpecError(
+            experiment.path,
+            "space",
+            f"study {experiment.study!r} was made from a different search space; resume it with "
+            "the same space, or start a new study with --study NAME",
+        )
+    return study
+
+
+def run_search(
+    experiment: Any,
+    *,
+    reporter: Reporter | None = None,
+    executor_factory: ExecutorFactory | None = None,
+) -> SearchSummary:
+    """Run (or resume) the experiment's search; see the module docstring.
+
+    Raises :class:`SpecError` before writing anything where the experiment cannot run.
+    """
+    reporter = reporter or NullReporter()
+    started = time.monotonic()
+    data = experiment.load_data()
+    study = open_study(experiment)
+    study.set_user_attr(
+        "dataset",
+        {
+            "name": str(data.name),
+            "input_shape": list(data.input_shape),
+            "num_classes": data.num_classes,
+            "n_train": len(data.x_train),
+            "n_val": len(data.x_val),
+            "n_test": len(data.x_test),
+        },
+    )
+    recovered = recover_stale(study)
+    config = TrainConfig(
+        epochs=experiment.training.epochs, eval_batch_size=experiment.training.eval_batch_size
+    )
+    folder = artifacts_dir(experiment.storage, experiment.study, experiment.artifacts.dir)
+    objectives = [name for name, _ in experiment.objectives]
+    report_metric = (
+        objectives[0] if len(objectives) == 1 and objectives[0] in EPOCH_METRICS else None
+    )
+    deadline = started + experiment.timeout if experiment.timeout else math.inf
+    target = experiment.trials
+    driver = driver_id()
+    in_flight: dict[int, tuple[optuna.Trial, dict[str, int], float]] = {}
+    new_trials = 0
+    interrupted = False
+    rejections = 0
+
+    def budget_left() -> float:
+        if target is None:
+            return math.inf
+        return target - counted_trials(study) - len(in_flight)
+
+    def on_epoch(number: int, epoch: int, metrics: dict[str, float]) -> bool:
+        trial = in_flight[number][0]
+        reporter.epoch(number, epoch, metrics)
+        if report_metric is None:
+            return False
+        trial.report(metrics[report_metric], epoch)
+        return trial.should_prune()
+
+    def record(outcome: TrialOutcome) -> None:
+        nonlocal new_trials
+        trial, stats, submitted = in_flight.pop(outcome.trial_number)
+        heartbeat.trial_ids.discard(trial._trial_id)
+        attrs: dict[str, Any] = {
+            **outcome.timings,
+            **outcome.metrics,
+            "device": outcome.device,
+            "node": outcome.node,
+            "wall_seconds": time.monotonic() - submitted,
+            "epochs_run": len(outcome.history),
+            "curves": json.dumps(outcome.history, separators=(",", ":")),
+        }
+        if outcome.reason:
+            attrs["fail_reason" if outcome.state == "failed" else "prune_reason"] = outcome.reason
+        if outcome.traceback:
+            attrs["traceback"] = outcome.traceback
+        attempt = int(trial.user_attrs.get("attempt", 0))
+        if (
+            outcome.state == "failed"
+            and outcome.worker_died
+            and attempt < experiment.execution.retries
+        ):
+            attrs["counts"] = False
+            requeue(study, study._storage.get_trial(trial._trial_id), outcome.reason or "")
+        state = {
+            "complete": TrialState.COMPLETE,
+            "pruned": TrialState.PRUNED,
+            "failed": TrialState.FAIL,
+        }[outcome.state]
+        values = None
+        if outcome.state == "complete":
+            values = [_metric(name, outcome, stats) for name in objectives]
+            if not all(math.isfinite(v) for v in values):
+                state, values = TrialState.FAIL, None
+                attrs["fail_reason"] = "non-finite objective value"
+            elif experiment.artifacts.keep_weights != "none":
+                attrs["weights"] = save_weights(folder, trial.number, outcome.variables)
+        for key, value in attrs.items():
+            trial.set_user_attr(key, value)
+        frozen = study.tell(trial, values, state=state)
+        new_trials += 1
+        if attrs.get("weights"):
+            _prune_weight_files(study, folder, experiment.artifacts)
+        reporter.trial_finished(frozen, counted_trials(study))
+
+    def submit_next(executor: Executor) -> bool:
+        nonlocal rejections
+        with warnings.catch_warnings():
+            # This driver records heartbeats itself (see _Heartbeat); Optuna's notice is moot.
+            warnings.filterwarnings("ignore", message="Heartbeat of storage")
+            trial = study.ask()
+        trial.set_user_attr("driver", driver)
+        arch = experiment.sample(OptunaSuggest(trial))
+        trial.set_user_attr("architecture", arch.to_json())
+        trial.set_user_attr("signature", arch.signature_hash())
+        try:
+            stats = model_stats(arch, data.input_shape, data.num_classes)
+        except ShapeError as err:
+            return _reject(trial, f"cannot be built: {err}")
+        stats_dict = {"n_params": stats.n_params, "flops": stats.flops}
+        for key, value in stats_dict.items():
+            trial.set_user_attr(key, value)
+        violation = _violation(stats_dict, experiment.constraints)
+        if violation:
+            return _reject(trial, violation)
+        rejections = 0
+        seed = experiment.seed * 100_003 + trial.number
+        in_flight[trial.number] = (trial, stats_dict, time.monotonic())
+        heartbeat.trial_ids.add(trial._trial_id)
+        executor.submit(
+            TrialJob(trial.number, arch.to_json(), seed, int(trial.user_attrs.get("attempt", 0)))
+        )
+        reporter.trial_started(trial.number, arch)
+        return True
+
+    def _reject(trial: optuna.Trial, reason: str) -> bool:
+        nonlocal rejections, new_trials
+        rejections += 1
+        trial.set_user_attr("fail_reason", reason)
+        trial.set_user_attr("counts", False)
+        trial.set_user_attr("rejected", True)
+        frozen = study.tell(trial, state=TrialState.FAIL)
+        new_trials += 1
+        reporter.trial_finished(frozen, counted_trials(study))
+        if rejections >= MAX_CONSECUTIVE_REJECTIONS:
+            raise SpecError(
+                experiment.path,
+                "constraints",
+                f"{rejections} candidates in a row broke the constraints or could not be "
+                f"built (last: {reason}); loosen the constraints or narrow the space",
+            )
+        return False
+
+    factory = executor_factory or (lambda exp, d, cfg: LocalExecutor(d, cfg))
+    reporter.start(experiment, counted_trials(study), target, recovered)
+    with _Stop(), _Heartbeat(study) as heartbeat, factory(experiment, data, config) as executor:
+        try:
+            while True:
+                while (
+                    len(in_flight) < executor.slots
+                    and budget_left() > 0
+                    and time.monotonic() < deadline
+                ):
+                    submit_next(executor)
+                if not in_flight:
+                    break
+                for outcome in executor.wait(on_epoch, timeout=1.0):
+                    record(outcome)
+        except KeyboardInterrupt:
+            interrupted = True
+            for number in list(in_flight):
+                trial = in_flight.pop(number)[0]
+                trial.set_user_attr("fail_reason", "interrupted")
+                trial.set_user_attr("counts", False)
+                study.tell(trial, state=TrialState.FAIL)
+                requeue(study, study._storage.get_trial(trial._trial_id), "interrupted")
+    summary = SearchSummary(
+        study=experiment.study,
+        storage=experiment.storage,
+        counted=counted_trials(study),
+        target=target,
+        new_trials=new_trials,
+        interrupted=interrupted,
+        elapsed=time.monotonic() - started,
+    )
+    if not interrupted:
+        summary.best, summary.test = evaluate_best(study, data, config, folder)
+    reporter.done(summary)
+    return summary
+
+
+def _violation(stats: dict[str, int], constraints: Any) -> str | None:
+    for name, limit in (("n_params", constraints.max_params), ("flops", constraints.max_flops)):
+        if limit is not None and stats[name] > limit:
+            return f"constraint: {name} {stats[name]} > max_{name.removeprefix('n_')} {limit}"
+    return None
+
+
+def _prune_weight_files(study: optuna.Study, folder, artifacts: Any) -> None:
+    keep = _keep_weights(study, artifacts.keep_weights, artifacts.k)
+    for path in folder.glob("trial_*.msgpack"):
+        number = int(path.stem.removeprefix("trial_"))
+        if number not in keep:
+            path.unlink(missing_ok=True)
+
+
+def best_trials(study: optuna.Study) -> list[FrozenTrial]:
+    """The best trial, or the Pareto front with several objectives (empty when none finished)."""
+    done = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    if not done:
+        return []
+    return list(study.best_trials) if len(study.directions) > 1 else [study.best_trial]
+
+
+def evaluate_best(
+    study: optuna.Study, data: Dataset, config: TrainConfig, folder
+) -> tuple[list[FrozenTrial], dict[int, dict[str, float]]]:
+    """Test metrics of the best trials whose weights are kept, stored in the study's
+    ``test_metrics`` attribute (trial number -> metrics). Nothing else ever sees the test split."""
+    from nas.store import load_weights
+
+    best = best_trials(study)
+    results: dict[int, dict[str, float]] = {
+        int(k): v for k, v in study.user_attrs.get("test_metrics", {}).items()
+    }
+    trainer = Trainer(config)
+    for trial in best:
+        name = trial.user_attrs.get("weights")
+        if trial.number in results or not name or not (folder / name).exists():
+            continue
+        arch = Architecture.from_json(trial.user_attrs["architecture"])
+        variables = load_weights(folder, name)
+        metrics = trainer.evaluate(arch, variables, data.x_test, data.y_test, data.num_classes)
+        results[trial.number] = {"test_accuracy": metrics["accuracy"], "test_loss": metrics["loss"]}
+    study.set_user_attr("test_metrics", {str(k): v for k, v in results.items()})
+    return best, {t.number: results[t.number] for t in best if t.number in results}

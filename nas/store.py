@@ -1,0 +1,108 @@
+"""The results store: Optuna storage plus weight files beside it.
+
+``open_storage(url)``: an SQLAlchemy URL (``sqlite:///nas.db``, ``postgresql://...``) opens an
+RDB storage with heartbeats, so trials of a driver that died are found stale; a path ending in
+``.log`` or ``.jsonl`` opens a journal file (safe for several drivers on one file system).
+
+Every trial carries these user attributes (see :data:`ATTRS`): ``architecture`` (canonical
+JSON), ``signature``, ``n_params``, ``flops``, the metrics, ``curves`` (per-epoch metrics),
+``compile_seconds``/``train_seconds``/``eval_seconds``, ``device``, ``node``, ``fail_reason``
+and ``traceback`` where it failed, ``weights`` (a path relative to the artifacts folder) while
+its weights are kept, and ``test_accuracy``/``test_loss`` for the best trials only. The study
+carries ``space`` (the space as JSON), ``experiment`` and ``dataset`` user attributes.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import flax.serialization
+import optuna
+from optuna.storages import BaseStorage, JournalStorage, RDBStorage
+from optuna.storages.journal import JournalFileBackend
+
+HEARTBEAT_SECONDS = 5
+GRACE_SECONDS = 30
+DEFAULT_STORAGE = "sqlite:///nas.db"
+
+ATTRS = (
+    "architecture",
+    "signature",
+    "n_params",
+    "flops",
+    "train_loss",
+    "val_loss",
+    "val_accuracy",
+    "test_loss",
+    "test_accuracy",
+    "curves",
+    "compile_seconds",
+    "train_seconds",
+    "eval_seconds",
+    "epochs_run",
+    "device",
+    "node",
+    "fail_reason",
+    "traceback",
+    "weights",
+    "attempt",
+    "driver",
+)
+
+
+def is_journal(url: str) -> bool:
+    return url.endswith((".log", ".jsonl")) and "://" not in url
+
+
+def open_storage(url: str) -> BaseStorage:
+    """Open (creating if needed) the storage at ``url``; see the module docstring."""
+    if is_journal(url):
+        Path(url).parent.mkdir(parents=True, exist_ok=True)
+        return JournalStorage(JournalFileBackend(url))
+    kwargs: dict[str, Any] = {}
+    if url.startswith("sqlite"):
+        # Several processes may share one SQLite file; wait for locks instead of failing.
+        kwargs["engine_kwargs"] = {"connect_args": {"timeout": 60}}
+    return RDBStorage(
+        url, heartbeat_interval=HEARTBEAT_SECONDS, grace_period=GRACE_SECONDS, **kwargs
+    )
+
+
+def artifacts_dir(url: str, study: str, override: str | None = None) -> Path:
+    """Folder of a study's weight files: beside an SQLite or journal file, else ./nas_artifacts."""
+    if override:
+        base = Path(override)
+    elif url.startswith("sqlite:///"):
+        db = Path(url.removeprefix("sqlite:///"))
+        base = db.with_name(db.stem + "_artifacts")
+    elif is_journal(url):
+        base = Path(url).with_name(Path(url).stem + "_artifacts")
+    else:
+        base = Path("nas_artifacts")
+    return base / study
+
+
+def save_weights(folder: Path, trial_number: int, variables: Any) -> str:
+    """Write ``variables`` (a pytree of arrays) as msgpack; returns the file name."""
+    folder.mkdir(parents=True, exist_ok=True)
+    name = f"trial_{trial_number}.msgpack"
+    tmp = folder / (name + ".tmp")
+    tmp.write_bytes(flax.serialization.msgpack_serialize(variables))
+    os.replace(tmp, folder / name)  # atomic: a crash never leaves half a file
+    return name
+
+
+def load_weights(folder: Path, name: str) -> Any:
+    """Inverse of :func:`save_weights`."""
+    return flax.serialization.msgpack_restore((folder / name).read_bytes())
+
+
+def load_study(url: str, study: str) -> optuna.Study:
+    """An existing study; raises ``KeyError`` naming the studies that exist."""
+    storage = open_storage(url)
+    names = [s.study_name for s in storage.get_all_studies()]
+    if study not in names:
+        raise KeyError(f"no study {study!r} in {url}; studies there: {sorted(names) or 'none'}")
+    return optuna.load_study(study_name=study, storage=storage)
