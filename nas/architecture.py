@@ -40,7 +40,7 @@ class Dense:
 
 @dataclass(frozen=True)
 class Conv:
-    """Convolution block, 1-D on sequences and 2-D on images: conv -> norm -> activation -> dropout."""
+    """Convolution block (1-D on sequences, 2-D on images): conv, norm, activation, dropout."""
 
     type: ClassVar[str] = "conv"
     features: int
