@@ -1,0 +1,232 @@
+"""Architecture -> Flax module.
+
+:func:`build_model` turns an :class:`~nas.architecture.Architecture` into a
+:class:`CandidateNet`. Submodule names are part of the contract, because exported code loads
+the same parameter trees: ``layer{i}`` is layer ``i``'s op (Dense, Conv, RNN or
+Bidirectional; the norm module of a standalone norm layer), ``layer{i}_norm`` a block's norm,
+``layer{i}_proj`` a residual projection and ``head`` the classifier.
+
+Dropout rates enter as a traced array (one rate per layer), so candidates that differ only in
+their rates share one compiled program.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+from nas.architecture import (
+    ACTIVATIONS,
+    CELLS,
+    NORMS,
+    PADDINGS,
+    POOL_KINDS,
+    SKIPS,
+    Architecture,
+    Conv,
+    Dense,
+    Dropout,
+    GlobalPool,
+    Layer,
+    Norm,
+    Pool,
+    Recurrent,
+)
+from nas.shapes import trace_shapes
+
+
+def _identity(x: jax.Array) -> jax.Array:
+    return x
+
+
+ACTIVATION_FNS: dict[str, Callable[[jax.Array], jax.Array]] = {
+    "relu": nn.relu,
+    "gelu": nn.gelu,
+    "silu": nn.silu,
+    "swish": nn.silu,
+    "tanh": jnp.tanh,
+    "sigmoid": nn.sigmoid,
+    "elu": nn.elu,
+    "leaky_relu": functools.partial(nn.leaky_relu, negative_slope=0.01),
+    "identity": _identity,
+}
+CELL_TYPES: dict[str, type[nn.RNNCellBase]] = {"gru": nn.GRUCell, "lstm": nn.OptimizedLSTMCell}
+# Layers that learn a transform; skips (residual or dense) apply only to these.
+BLOCKS = (Dense, Conv, Recurrent)
+
+
+def build_model(arch: Architecture, num_classes: int) -> CandidateNet:
+    """The Flax module for ``arch`` with a ``num_classes``-way head; pure (no randomness).
+
+    Raises ``ValueError`` for ``num_classes < 1`` or a name (activation, norm, padding, pool
+    kind, cell, skip) that :mod:`nas.architecture` does not know. Input shapes are checked
+    when the module is applied (:class:`nas.shapes.ShapeError`).
+    """
+    if num_classes < 1:
+        raise ValueError(f"num_classes must be at least 1, got {num_classes=}")
+    _check_names(arch)
+    return CandidateNet(arch=arch, num_classes=num_classes)
+
+
+def dropout(x: jax.Array, rate: float | jax.Array, key: jax.Array) -> jax.Array:
+    """Inverted dropout with a possibly traced ``rate`` in [0, 1): zero each entry with
+    probability ``rate``, scale survivors by ``1 / (1 - rate)``. Rate 0 returns ``x`` exactly."""
+    keep = 1.0 - rate
+    mask = jax.random.bernoulli(key, keep, x.shape)
+    return jnp.where(mask, x / keep, 0.0)
+
+
+class CandidateNet(nn.Module):
+    """The network of one architecture.
+
+    ``__call__(x, train=False, dropout_rates=None)``: ``x`` is ``(batch, *input_shape)``
+    (flat ``(B, D)``, sequence ``(B, T, C)`` or image ``(B, H, W, C)``); returns float32
+    logits ``(batch, num_classes)``. With ``train=True`` dropout needs the ``dropout`` rng and
+    batch norm needs ``mutable=["batch_stats"]``. ``dropout_rates`` is a float array of shape
+    ``(len(arch.layers),)`` (entries of layers without dropout are ignored); left out in
+    training, the architecture's own rates are used.
+
+    Skips: ``residual`` adds a block's input (through a bias-free ``layer{i}_proj`` where the
+    feature counts differ) wherever the block keeps its input's spatial shape; ``dense`` feeds
+    each block the concatenation of every tensor of its input's spatial shape since the last
+    shape change or non-block layer, the network input included. The head always takes the
+    last layer's output alone.
+
+    Raises :class:`~nas.shapes.ShapeError` when a layer cannot apply to ``x``'s shape and
+    ``ValueError`` when ``dropout_rates`` has the wrong shape.
+    """
+
+    arch: Architecture
+    num_classes: int
+
+    @nn.compact
+    def __call__(
+        self, x: jax.Array, train: bool = False, dropout_rates: jax.Array | None = None
+    ) -> jax.Array:
+        # Fail with the layer index and reason rather than deep inside a Flax op.
+        trace_shapes(self.arch.layers, tuple(x.shape[1:]))
+        rates = self._rates(dropout_rates)
+        x = jnp.asarray(x, jnp.float32)
+        # Dense skip: every tensor of the current spatial shape, network input included.
+        group = [x]
+        for i, layer in enumerate(self.arch.layers):
+            if isinstance(layer, BLOCKS):
+                inputs = jnp.concatenate(group, axis=-1) if self.arch.skip == "dense" else x
+                x = _block(layer, i, inputs, train)
+                x = self._dropout(x, rates, i, train)
+                if self.arch.skip == "residual" and inputs.shape[:-1] == x.shape[:-1]:
+                    x = x + _projection(inputs, x.shape[-1], f"layer{i}_proj")
+                group = [*group, x] if x.shape[:-1] == group[0].shape[:-1] else [x]
+            else:
+                x = _plain_layer(layer, i, x, train)
+                if isinstance(layer, Dropout):
+                    x = self._dropout(x, rates, i, train)
+                group = [x]
+        x = x.reshape(x.shape[0], -1)
+        return nn.Dense(self.num_classes, name="head")(x)
+
+    def _rates(self, dropout_rates: jax.Array | None) -> jax.Array:
+        n = len(self.arch.layers)
+        if dropout_rates is None:
+            return jnp.asarray(self.arch.dropout_rates(), jnp.float32)
+        rates = jnp.asarray(dropout_rates, jnp.float32)
+        if rates.shape != (n,):
+            raise ValueError(
+                f"dropout_rates must have shape ({n},), one rate per layer; got {rates.shape}"
+            )
+        return rates
+
+    def _dropout(self, x: jax.Array, rates: jax.Array, i: int, train: bool) -> jax.Array:
+        # Every dropout-capable layer draws a mask in training, even at rate 0, so that the
+        # program and its random stream do not depend on the rates' values.
+        if not train:
+            return x
+        return dropout(x, rates[i], self.make_rng("dropout"))
+
+
+def _block(layer: Dense | Conv | Recurrent, i: int, x: jax.Array, train: bool) -> jax.Array:
+    """A block up to (not including) its dropout: op -> norm -> activation, or recurrent."""
+    name = f"layer{i}"
+    if isinstance(layer, Recurrent):
+        return _recurrent(layer, name)(x)
+    if isinstance(layer, Dense):
+        x = x.reshape(x.shape[0], -1)
+        x = nn.Dense(layer.features, name=name)(x)
+    else:
+        n_spatial = x.ndim - 2
+        x = nn.Conv(
+            layer.features,
+            kernel_size=(layer.kernel_size,) * n_spatial,
+            strides=(layer.stride,) * n_spatial,
+            padding=layer.padding.upper(),
+            name=name,
+        )(x)
+    if layer.norm != "none":
+        x = _norm(layer.norm, train, f"{name}_norm")(x)
+    return ACTIVATION_FNS[layer.activation](x)
+
+
+def _recurrent(layer: Recurrent, name: str) -> nn.Module:
+    # parent=None keeps the cells and inner RNNs out of the enclosing module's namespace, so
+    # their parameters nest under ``name``: ``name/cell`` or ``name/{forward,backward}_rnn/cell``.
+    cell_type = CELL_TYPES[layer.cell]
+    if layer.bidirectional:
+        forward = nn.RNN(cell_type(layer.features, parent=None), parent=None)
+        backward = nn.RNN(cell_type(layer.features, parent=None), parent=None)
+        return nn.Bidirectional(forward, backward, name=name)
+    return nn.RNN(cell_type(layer.features, parent=None), name=name)
+
+
+def _norm(kind: str, train: bool, name: str) -> nn.Module:
+    if kind == "batch":
+        return nn.BatchNorm(use_running_average=not train, momentum=0.9, name=name)
+    return nn.LayerNorm(name=name)
+
+
+def _projection(x: jax.Array, features: int, name: str) -> jax.Array:
+    """``x`` brought to ``features`` channels: identity when they match, else a 1x1 map."""
+    if x.shape[-1] == features:
+        return x
+    return nn.Dense(features, use_bias=False, name=name)(x)
+
+
+def _plain_layer(layer: Layer, i: int, x: jax.Array, train: bool) -> jax.Array:
+    """Pool, global pool or norm; a standalone dropout layer passes through (applied by the
+    caller, which holds the rates)."""
+    if isinstance(layer, Pool):
+        window = (layer.window,) * (x.ndim - 2)
+        strides = (layer.stride or layer.window,) * (x.ndim - 2)
+        pool = nn.max_pool if layer.kind == "max" else nn.avg_pool
+        return pool(x, window, strides=strides, padding="VALID")
+    if isinstance(layer, GlobalPool):
+        spatial_axes = tuple(range(1, x.ndim - 1))
+        reduce = jnp.max if layer.kind == "max" else jnp.mean
+        return reduce(x, axis=spatial_axes)
+    if isinstance(layer, Norm):
+        return _norm(layer.kind, train, f"layer{i}")(x)
+    return x
+
+
+def _check_names(arch: Architecture) -> None:
+    def check(value: str, allowed: Sequence[str], field: str) -> None:
+        if value not in allowed:
+            raise ValueError(f"{field}={value!r} is not one of {list(allowed)}")
+
+    check(arch.skip, SKIPS, "skip")
+    for i, layer in enumerate(arch.layers):
+        where = f"layers[{i}]"
+        if isinstance(layer, Dense | Conv):
+            check(layer.activation, ACTIVATIONS, f"{where}.activation")
+            check(layer.norm, NORMS, f"{where}.norm")
+        if isinstance(layer, Conv):
+            check(layer.padding, PADDINGS, f"{where}.padding")
+        if isinstance(layer, Pool | GlobalPool):
+            check(layer.kind, POOL_KINDS, f"{where}.kind")
+        if isinstance(layer, Norm):
+            check(layer.kind, ("batch", "layer"), f"{where}.kind")
+        if isinstance(layer, Recurrent):
+            check(layer.cell, CELLS, f"{where}.cell")

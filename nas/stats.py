@@ -1,0 +1,119 @@
+"""Size of a candidate before training: parameter count and forward FLOPs.
+
+Nothing here trains, compiles or allocates real arrays: parameters come from
+``jax.eval_shape`` of the module's ``init``, FLOPs from the shape rules in :mod:`nas.shapes`.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+
+import jax
+import jax.numpy as jnp
+
+from nas.architecture import Architecture, Conv, Dense, Recurrent
+from nas.builder import BLOCKS, build_model
+from nas.shapes import Shape, input_kind, output_shape, trace_shapes
+
+# Weight matrices per step of each cell kind (GRU: reset, update, candidate; LSTM: i, f, g, o).
+GATES = {"gru": 3, "lstm": 4}
+
+
+@dataclass(frozen=True)
+class ModelStats:
+    """``n_params``: trainable parameters (the ``params`` collection; batch-norm running
+    statistics excluded). ``flops``: forward FLOPs per example (see :func:`model_stats`)."""
+
+    n_params: int
+    flops: int
+
+
+def model_stats(arch: Architecture, input_shape: Shape, num_classes: int) -> ModelStats:
+    """Parameter count and per-example forward FLOPs of ``arch`` on ``input_shape`` (no batch
+    axis).
+
+    FLOPs are 2 x the multiply-accumulates of every dense, conv, recurrent (all gates, both
+    directions, every step), residual projection and head matrix product, with dense-skip
+    concatenations widening the inputs. Convolutions count only the products with real inputs,
+    not with "same" padding. Not counted: bias adds, activations, norms, pooling, dropout,
+    residual additions and the element-wise gate arithmetic of recurrent cells.
+
+    Raises :class:`~nas.shapes.ShapeError` when a layer cannot apply at its input shape.
+    """
+    shape = tuple(input_shape)
+    input_kind(shape)
+    trace_shapes(arch.layers, shape)
+    return ModelStats(
+        n_params=_count_params(arch, shape, num_classes),
+        flops=2 * _count_macs(arch, shape, num_classes),
+    )
+
+
+def _count_params(arch: Architecture, shape: Shape, num_classes: int) -> int:
+    model = build_model(arch, num_classes)
+    x = jax.ShapeDtypeStruct((1, *shape), jnp.float32)
+    variables = jax.eval_shape(functools.partial(model.init, train=False), jax.random.key(0), x)
+    return sum(math.prod(leaf.shape) for leaf in jax.tree_util.tree_leaves(variables["params"]))
+
+
+def _count_macs(arch: Architecture, shape: Shape, num_classes: int) -> int:
+    """Multiply-accumulates per example, following the builder's skip wiring on shapes."""
+    macs = 0
+    group = [shape]  # dense skip: shapes since the last spatial change, as in the builder
+    for layer in arch.layers:
+        if isinstance(layer, BLOCKS):
+            inputs = _concat(group) if arch.skip == "dense" else shape
+            out = output_shape(layer, inputs)
+            macs += _block_macs(layer, inputs, out)
+            if arch.skip == "residual":
+                macs += _projection_macs(inputs, out)
+            group = [*group, out] if _spatial(out) == _spatial(group[0]) else [out]
+        else:
+            out = output_shape(layer, shape)
+            group = [out]
+        shape = out
+    return macs + math.prod(shape) * num_classes
+
+
+def _block_macs(layer: Dense | Conv | Recurrent, inputs: Shape, out: Shape) -> int:
+    if isinstance(layer, Dense):
+        return math.prod(inputs) * layer.features
+    if isinstance(layer, Conv):
+        taps = math.prod(
+            _conv_taps(size, n_out, layer.kernel_size, layer.stride, layer.padding)
+            for size, n_out in zip(_spatial(inputs), _spatial(out), strict=True)
+        )
+        return taps * inputs[-1] * layer.features
+    steps, channels = inputs
+    per_step = GATES[layer.cell] * (channels + layer.features) * layer.features
+    return steps * per_step * (2 if layer.bidirectional else 1)
+
+
+def _projection_macs(inputs: Shape, out: Shape) -> int:
+    """The residual's 1x1 projection; none where the spatial shape changes (no residual) or
+    the feature counts match (identity)."""
+    if _spatial(inputs) != _spatial(out) or inputs[-1] == out[-1]:
+        return 0
+    return math.prod(_spatial(out)) * inputs[-1] * out[-1]
+
+
+def _conv_taps(size: int, n_out: int, kernel: int, stride: int, padding: str) -> int:
+    """(output position, kernel tap) pairs along one axis that land on a real input."""
+    pad_low = 0
+    if padding == "same":
+        # XLA's SAME split: the smaller half of the padding goes before the input.
+        pad_low = max((n_out - 1) * stride + kernel - size, 0) // 2
+    return sum(
+        1 for o in range(n_out) for t in range(kernel) if 0 <= o * stride - pad_low + t < size
+    )
+
+
+def _concat(shapes: list[Shape]) -> Shape:
+    return (*_spatial(shapes[0]), sum(s[-1] for s in shapes))
+
+
+def _spatial(shape: Shape) -> Shape:
+    """Every axis but the last (the features); ``()`` for a flat shape."""
+    return shape[:-1]
