@@ -82,9 +82,10 @@ def cmd_search(args: argparse.Namespace) -> int:
     summary = run_search(experiment, reporter=ConsoleReporter())
     if summary.interrupted:
         print(
-            "interrupted: finished trials are kept; run the same command to resume", file=sys.stderr
+            "interrupted: finished trials are kept; run the same command to resume",
+            file=sys.stderr,
         )
-        return 130
+        _exit_now(130)
     from nas.analysis import ranked_rows
 
     rows, columns = ranked_rows(experiment.storage, experiment.study, top=args.top)
@@ -147,6 +148,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _exit_now(status: int) -> None:
+    """Exit without interpreter teardown. After an interrupt, XLA's runtime threads can
+    still be winding down, and tearing down the interpreter under them can crash the
+    process; everything the search wrote is committed by now."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``nas`` console script; returns the exit status."""
     parser = build_parser()
@@ -164,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        return 130
+        _exit_now(130)
 
 
 if __name__ == "__main__":

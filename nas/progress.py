@@ -185,4 +185,8 @@ def _cell(value: Any) -> str:
 
 
 def stdout_console() -> Console:
-    return Console(file=sys.stdout)
+    """Standard output; wide when it is not a terminal, so piped tables are not cut."""
+    console = Console(file=sys.stdout)
+    if not console.is_terminal:
+        console = Console(file=sys.stdout, width=max(console.width, 160))
+    return console

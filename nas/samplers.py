@@ -29,6 +29,22 @@ class OptunaSuggest:
         return self.trial.suggest_float(name, low, high, step=step, log=log)
 
 
+class ExhaustiveSampler(optuna.samplers.BruteForceSampler):
+    """Optuna's brute-force sampler for ask/tell: once every candidate of the finite space has
+    been tried, ``exhausted`` turns True (Optuna's own ``study.stop()`` works only inside
+    ``study.optimize``), and the driver starts no new trial."""
+
+    exhausted = False
+
+    def after_trial(self, study, trial, state, values) -> None:
+        try:
+            super().after_trial(study, trial, state, values)
+        except RuntimeError as err:
+            if "Study.stop" not in str(err):
+                raise
+            self.exhausted = True
+
+
 def make_sampler(name: str, options: dict[str, Any], seed: int) -> optuna.samplers.BaseSampler:
     """The named sampler, seeded; ``options`` go to its constructor as keyword arguments.
 
@@ -51,7 +67,7 @@ def make_sampler(name: str, options: dict[str, Any], seed: int) -> optuna.sample
     if name == "qmc":
         return optuna.samplers.QMCSampler(seed=seed, warn_independent_sampling=False, **options)
     if name == "grid":
-        return optuna.samplers.BruteForceSampler(seed=seed, **options)
+        return ExhaustiveSampler(seed=seed, **options)
     raise ValueError(f"unknown sampler {name!r}; expected one of {SAMPLERS}")
 
 

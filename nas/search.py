@@ -390,6 +390,7 @@ def run_search(
                     len(in_flight) < executor.slots
                     and budget_left() > 0
                     and time.monotonic() < deadline
+                    and not getattr(study.sampler, "exhausted", False)
                 ):
                     submit_next(executor)
                 if not in_flight:

@@ -163,28 +163,34 @@ class Trainer:
         train_seconds = eval_seconds = 0.0
         stopped = False
         counter = 0
-        for epoch in range(1, self.config.epochs + 1):
-            start = time.perf_counter()
-            order = order_rng.permutation(n)[: steps * arch.batch_size].astype(np.int32)
-            order = order.reshape(steps, arch.batch_size)
-            state = (state[0], state[1], np.float32(0.0))
-            for idx in order:
-                state = programs.step(
-                    state, x_train, y_train, idx, seed_arr, np.int32(counter), rates
-                )
-                counter += 1
-            train_loss = float(state[2]) / steps
-            train_seconds += time.perf_counter() - start
-            if not math.isfinite(train_loss):
-                raise TrialFailed(f"non-finite loss at epoch {epoch}")
-            start = time.perf_counter()
-            val = self._evaluate(programs, state[0], data.x_val, data.y_val)
-            eval_seconds += time.perf_counter() - start
-            row = {"epoch": epoch, "train_loss": train_loss, **val}
-            history.append(row)
-            if on_epoch is not None and on_epoch(epoch, dict(row)):
-                stopped = True
-                break
+        try:
+            for epoch in range(1, self.config.epochs + 1):
+                start = time.perf_counter()
+                order = order_rng.permutation(n)[: steps * arch.batch_size].astype(np.int32)
+                order = order.reshape(steps, arch.batch_size)
+                state = (state[0], state[1], np.float32(0.0))
+                for idx in order:
+                    state = programs.step(
+                        state, x_train, y_train, idx, seed_arr, np.int32(counter), rates
+                    )
+                    counter += 1
+                train_loss = float(state[2]) / steps
+                train_seconds += time.perf_counter() - start
+                if not math.isfinite(train_loss):
+                    raise TrialFailed(f"non-finite loss at epoch {epoch}")
+                start = time.perf_counter()
+                val = self._evaluate(programs, state[0], data.x_val, data.y_val)
+                eval_seconds += time.perf_counter() - start
+                row = {"epoch": epoch, "train_loss": train_loss, **val}
+                history.append(row)
+                if on_epoch is not None and on_epoch(epoch, dict(row)):
+                    stopped = True
+                    break
+        except BaseException:
+            # Steps run asynchronously: never let an interrupt leave a computation running on
+            # buffers that are freed while it runs (a crash at exit).
+            jax.block_until_ready(state)
+            raise
         last = history[-1]
         return TrainResult(
             metrics={k: last[k] for k in ("train_loss", "val_loss", "val_accuracy")},

@@ -1,0 +1,40 @@
+"""Small experiment files for end-to-end tests (real searches on tiny data)."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+SPACE = """
+name: tiny-mlp
+input: flat
+skip: {choices: [none, residual]}
+layers:
+  - type: dense
+    repeat: {low: 1, high: 2}
+    features: {choices: [16, 32]}
+optimizer:
+  learning_rate: {low: 1.0e-3, high: 1.0e-2, log: true}
+  batch_size: 32
+"""
+
+
+def write_experiment(folder: Path, body: str = "", space: str = SPACE, **fields: object) -> Path:
+    """Write ``space.yaml`` and ``exp.yaml`` into ``folder``; ``fields`` override top-level keys."""
+    (folder / "space.yaml").write_text(textwrap.dedent(space))
+    values = {
+        "study": "t",
+        "space": "space.yaml",
+        "dataset": "synthetic",
+        "training": "{epochs: 3}",
+        "objectives": "{val_accuracy: maximize}",
+        "sampler": "random",
+        "trials": 3,
+        "seed": 0,
+        "storage": f"sqlite:///{folder / 'store.db'}",
+    }
+    values.update({k: v for k, v in fields.items()})
+    text = "\n".join(f"{k}: {v}" for k, v in values.items() if v is not None) + "\n"
+    path = folder / "exp.yaml"
+    path.write_text(text + textwrap.dedent(body))
+    return path

@@ -1,0 +1,175 @@
+"""The search driver on real Optuna storage with real training on tiny data."""
+
+from __future__ import annotations
+
+import json
+
+import optuna
+import pytest
+from optuna.trial import TrialState
+
+from nas.architecture import Architecture
+from nas.errors import SpecError
+from nas.experiment import load_experiment
+from nas.search import counted_trials, run_search
+from nas.store import artifacts_dir, load_weights, open_storage
+
+from .helpers import write_experiment
+
+
+def _study(exp):
+    return optuna.load_study(study_name=exp.study, storage=open_storage(exp.storage))
+
+
+def test_search_records_everything(tmp_path):
+    exp = load_experiment(write_experiment(tmp_path, trials=3))
+    summary = run_search(exp)
+    study = _study(exp)
+    assert summary.counted == 3 and not summary.interrupted
+    done = study.get_trials(states=(TrialState.COMPLETE,))
+    assert len(done) == 3
+    for t in done:
+        arch = Architecture.from_json(t.user_attrs["architecture"])
+        assert arch.to_json() == t.user_attrs["architecture"]
+        assert t.values == [t.user_attrs["val_accuracy"]]
+        for key in (
+            "n_params",
+            "flops",
+            "compile_seconds",
+            "train_seconds",
+            "eval_seconds",
+            "device",
+            "val_loss",
+            "train_loss",
+            "epochs_run",
+        ):
+            assert key in t.user_attrs, key
+        assert t.user_attrs["device"] == "cpu"
+        assert len(json.loads(t.user_attrs["curves"])) == 3
+        assert sorted(t.intermediate_values) == [1, 2, 3]
+    # Test metrics exist for the best trial only, and its weights reproduce them.
+    test = study.user_attrs["test_metrics"]
+    assert list(test) == [str(study.best_trial.number)]
+    assert 0.0 <= test[str(study.best_trial.number)]["test_accuracy"] <= 1.0
+    folder = artifacts_dir(exp.storage, exp.study)
+    variables = load_weights(folder, study.best_trial.user_attrs["weights"])
+    assert "head" in variables["params"]
+
+
+def test_resume_continues_to_target(tmp_path):
+    path = write_experiment(tmp_path, trials=2)
+    run_search(load_experiment(path))
+    summary = run_search(load_experiment(path, {"trials": 4}))
+    assert summary.new_trials == 2
+    study = _study(load_experiment(path))
+    assert counted_trials(study) == 4
+    assert [t.number for t in study.trials] == [0, 1, 2, 3]
+    # Nothing more to do: a third run adds no trial.
+    assert run_search(load_experiment(path, {"trials": 4})).new_trials == 0
+
+
+def test_constraints_reject_before_training(tmp_path):
+    exp = load_experiment(
+        write_experiment(
+            tmp_path, constraints="{max_params: 1000}", trials=2, space=SPACE_WITH_SMALL
+        )
+    )
+    run_search(exp)
+    study = _study(exp)
+    rejected = [t for t in study.trials if t.user_attrs.get("rejected")]
+    assert rejected, "the space has candidates above 1000 parameters"
+    for t in rejected:
+        assert t.state == TrialState.FAIL
+        assert t.user_attrs["fail_reason"].startswith("constraint: n_params")
+        assert "compile_seconds" not in t.user_attrs  # never trained
+    assert counted_trials(study) == 2
+    assert all(
+        t.user_attrs["n_params"] <= 1000 for t in study.get_trials(states=(TrialState.COMPLETE,))
+    )
+
+
+SPACE_WITH_SMALL = """
+name: small-or-big
+input: flat
+layers:
+  - type: dense
+    features: {choices: [2, 512]}
+optimizer:
+  batch_size: 32
+"""
+
+
+def test_failed_trial_is_recorded_and_search_goes_on(tmp_path):
+    # Plain SGD at an absurd learning rate diverges to a non-finite loss.
+    space = """
+    name: diverging
+    input: flat
+    layers:
+      - type: dense
+        features: 32
+    optimizer:
+      name: sgd
+      learning_rate: {choices: [1.0e+12, 1.0e-2]}
+      batch_size: 32
+    """
+    exp = load_experiment(write_experiment(tmp_path, space=space, sampler="grid", trials=2))
+    run_search(exp)
+    study = _study(exp)
+    states = {t.params["optimizer.learning_rate"]: t for t in study.trials}
+    failed = states[1e12]
+    assert failed.state == TrialState.FAIL
+    assert failed.user_attrs["fail_reason"].startswith("non-finite loss at epoch")
+    assert states[1e-2].state == TrialState.COMPLETE
+
+
+def test_pruner_prunes(tmp_path):
+    exp = load_experiment(
+        write_experiment(
+            tmp_path,
+            trials=8,
+            training="{epochs: 6}",
+            pruner="{name: median, n_startup_trials: 1, n_warmup_steps: 1}",
+            space=SPACE_LR,
+        )
+    )
+    run_search(exp)
+    pruned = _study(exp).get_trials(states=(TrialState.PRUNED,))
+    assert pruned
+    for t in pruned:
+        assert t.user_attrs["epochs_run"] < 6
+        assert t.user_attrs["prune_reason"].startswith("pruned at epoch")
+
+
+SPACE_LR = """
+name: lr
+input: flat
+layers:
+  - type: dense
+    features: 16
+optimizer:
+  learning_rate: {low: 1.0e-6, high: 1.0e-1, log: true}
+  batch_size: 32
+"""
+
+
+def test_different_space_refused_on_resume(tmp_path):
+    path = write_experiment(tmp_path, trials=1)
+    run_search(load_experiment(path))
+    write_experiment(tmp_path, trials=1, space=SPACE_LR)
+    with pytest.raises(SpecError, match="different search space"):
+        run_search(load_experiment(path))
+    assert counted_trials(_study(load_experiment(path))) == 1
+
+
+def test_shape_mismatch_writes_nothing(tmp_path):
+    space = """
+    name: images
+    input: image
+    layers:
+      - type: conv
+        features: 4
+    """
+    path = write_experiment(tmp_path, space=space)
+    with pytest.raises(SpecError):
+        run_search(load_experiment(path))
+    assert not (tmp_path / "store.db").exists()

@@ -1,0 +1,106 @@
+"""The trainer learns, compiles once per signature, and reports what happened."""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+
+import numpy as np
+import pytest
+
+from nas.architecture import Architecture, Dense
+from nas.errors import TrialFailed
+from nas.trainer import TrainConfig, Trainer
+
+MLP = Architecture(
+    layers=(Dense(128, dropout=0.1), Dense(64, norm="layer")),
+    skip="residual",
+    learning_rate=3e-3,
+)
+
+
+def test_learns_digits_above_0_9(digits):
+    result = Trainer(TrainConfig(epochs=15)).train(MLP, digits, seed=0)
+    assert result.metrics["val_accuracy"] > 0.9
+    assert result.history[0]["train_loss"] > result.history[-1]["train_loss"]
+    assert [row["epoch"] for row in result.history] == list(range(1, 16))
+    assert result.epochs_run == 15 and not result.stopped
+    assert set(result.timings) == {"compile_seconds", "train_seconds", "eval_seconds"}
+    assert result.timings["compile_seconds"] > 0
+
+
+def test_one_program_per_signature(synthetic):
+    """Candidates differing only in traced values (learning rate, weight decay, dropout,
+    seed) share the compiled step and eval programs; a new shape compiles anew."""
+    trainer = Trainer(TrainConfig(epochs=2))
+    variants = [
+        MLP,
+        dataclasses.replace(MLP, learning_rate=1e-2, weight_decay=1e-3),
+        dataclasses.replace(MLP, layers=(Dense(128, dropout=0.4), Dense(64, norm="layer"))),
+    ]
+    results = [trainer.train(arch, synthetic, seed=seed) for seed, arch in enumerate(variants)]
+    assert {arch.signature() for arch in variants} == {MLP.signature()}
+    assert trainer.trace_counts[(MLP.signature(), "step")] == 1
+    assert trainer.trace_counts[(MLP.signature(), "eval")] == 1
+    assert results[0].timings["compile_seconds"] > 0
+    assert all(r.timings["compile_seconds"] == 0.0 for r in results[1:])
+    # Traced values really reach the program: the runs differ.
+    losses = {round(r.metrics["train_loss"], 6) for r in results}
+    assert len(losses) == 3
+
+    wider = dataclasses.replace(MLP, layers=(Dense(96), Dense(64, norm="layer")))
+    trainer.train(wider, synthetic)
+    assert trainer.trace_counts[(wider.signature(), "step")] == 1
+    assert trainer.trace_counts[(MLP.signature(), "step")] == 1
+
+
+def test_same_seed_same_result(synthetic):
+    trainer = Trainer(TrainConfig(epochs=2))
+    a = trainer.train(MLP, synthetic, seed=7)
+    b = trainer.train(MLP, synthetic, seed=7)
+    assert a.metrics == b.metrics
+    np.testing.assert_array_equal(
+        a.variables["params"]["head"]["kernel"], b.variables["params"]["head"]["kernel"]
+    )
+
+
+def test_non_finite_loss_fails_with_epoch(synthetic):
+    bad = types.SimpleNamespace(
+        x_train=np.array(synthetic.x_train, copy=True),
+        y_train=synthetic.y_train,
+        x_val=synthetic.x_val,
+        y_val=synthetic.y_val,
+        num_classes=synthetic.num_classes,
+    )
+    bad.x_train[5, 0] = np.inf
+    with pytest.raises(TrialFailed, match="non-finite loss at epoch 1"):
+        Trainer(TrainConfig(epochs=3)).train(MLP, bad)
+
+
+def test_callback_sees_each_epoch_and_can_stop(synthetic):
+    seen = []
+
+    def on_epoch(epoch, metrics):
+        seen.append((epoch, sorted(metrics)))
+        return epoch == 2
+
+    result = Trainer(TrainConfig(epochs=5)).train(MLP, synthetic, on_epoch=on_epoch)
+    assert [e for e, _ in seen] == [1, 2]
+    assert seen[0][1] == ["epoch", "train_loss", "val_accuracy", "val_loss"]
+    assert result.stopped and result.epochs_run == 2
+
+
+def test_evaluate_matches_training_metrics(synthetic):
+    trainer = Trainer(TrainConfig(epochs=2, eval_batch_size=64))
+    result = trainer.train(MLP, synthetic)
+    again = trainer.evaluate(
+        MLP, result.variables, synthetic.x_val, synthetic.y_val, synthetic.num_classes
+    )
+    assert again["accuracy"] == pytest.approx(result.metrics["val_accuracy"])
+    assert again["loss"] == pytest.approx(result.metrics["val_loss"], rel=1e-5)
+
+
+def test_batch_larger_than_data_fails_clearly(synthetic):
+    huge = dataclasses.replace(MLP, batch_size=100_000)
+    with pytest.raises(TrialFailed, match="batch size 100000 exceeds"):
+        Trainer(TrainConfig(epochs=1)).train(huge, synthetic)
