@@ -72,12 +72,34 @@ def build_model(arch: Architecture, num_classes: int) -> CandidateNet:
     return CandidateNet(arch=arch, num_classes=num_classes)
 
 
-def dropout(x: jax.Array, rate: float | jax.Array, key: jax.Array) -> jax.Array:
+def _mix(h: jax.Array) -> jax.Array:
+    """MurmurHash3's 32-bit finaliser: every input bit flips about half the output bits."""
+    h = h ^ (h >> 16)
+    h = h * jnp.uint32(0x85EBCA6B)
+    h = h ^ (h >> 13)
+    h = h * jnp.uint32(0xC2B2AE35)
+    return h ^ (h >> 16)
+
+
+def layer_seed(seed: jax.Array, layer: int) -> jax.Array:
+    """The dropout seed of layer ``layer`` derived from a step's uint32 ``seed``."""
+    return _mix(jnp.asarray(seed, jnp.uint32) ^ jnp.uint32((0x9E3779B9 * (layer + 1)) % 2**32))
+
+
+def dropout(x: jax.Array, rate: float | jax.Array, seed: jax.Array) -> jax.Array:
     """Inverted dropout with a possibly traced ``rate`` in [0, 1): zero each entry with
-    probability ``rate``, scale survivors by ``1 / (1 - rate)``. Rate 0 returns ``x`` exactly."""
+    probability ``rate``, scale survivors by ``1 / (1 - rate)``. Rate 0 returns ``x`` exactly.
+
+    The mask comes from a counter-based hash of (``seed``, element index): a uint32 ``seed``
+    gives the same mask every time, different seeds independent-looking ones. It compiles to a
+    handful of integer operations; threefry or philox code costs XLA several times as long to
+    compile, which dominates a small model's trial on a CPU.
+    """
+    counter = jax.lax.iota(jnp.uint32, x.size).reshape(x.shape)
+    bits = _mix(counter * jnp.uint32(0x9E3779B1) + _mix(jnp.asarray(seed, jnp.uint32)))
+    uniform = (bits >> 8).astype(jnp.float32) * (1.0 / (1 << 24))
     keep = 1.0 - rate
-    mask = jax.random.bernoulli(key, keep, x.shape)
-    return jnp.where(mask, x / keep, 0.0)
+    return jnp.where(uniform < keep, x / keep, 0.0)
 
 
 class CandidateNet(nn.Module):
@@ -85,8 +107,9 @@ class CandidateNet(nn.Module):
 
     ``__call__(x, train=False, dropout_rates=None)``: ``x`` is ``(batch, *input_shape)``
     (flat ``(B, D)``, sequence ``(B, T, C)`` or image ``(B, H, W, C)``); returns float32
-    logits ``(batch, num_classes)``. With ``train=True`` dropout needs the ``dropout`` rng and
-    batch norm needs ``mutable=["batch_stats"]``. ``dropout_rates`` is a float array of shape
+    logits ``(batch, num_classes)``. With ``train=True`` dropout needs a uint32
+    ``dropout_seed`` (one per step) or else the ``dropout`` rng, and batch norm needs
+    ``mutable=["batch_stats"]``. ``dropout_rates`` is a float array of shape
     ``(len(arch.layers),)`` (entries of layers without dropout are ignored); left out in
     training, the architecture's own rates are used.
 
@@ -105,11 +128,17 @@ class CandidateNet(nn.Module):
 
     @nn.compact
     def __call__(
-        self, x: jax.Array, train: bool = False, dropout_rates: jax.Array | None = None
+        self,
+        x: jax.Array,
+        train: bool = False,
+        dropout_rates: jax.Array | None = None,
+        dropout_seed: jax.Array | None = None,
     ) -> jax.Array:
         # Fail with the layer index and reason rather than deep inside a Flax op.
         trace_shapes(self.arch.layers, tuple(x.shape[1:]))
         rates = self._rates(dropout_rates)
+        if train and dropout_seed is None:
+            dropout_seed = jax.random.bits(self.make_rng("dropout"), dtype=jnp.uint32)
         x = jnp.asarray(x, jnp.float32)
         # Dense skip: every tensor of the current spatial shape, network input included.
         group = [x]
@@ -117,14 +146,14 @@ class CandidateNet(nn.Module):
             if isinstance(layer, BLOCKS):
                 inputs = jnp.concatenate(group, axis=-1) if self.arch.skip == "dense" else x
                 x = _block(layer, i, inputs, train)
-                x = self._dropout(x, rates, i, train)
+                x = self._dropout(x, rates, i, train, dropout_seed)
                 if self.arch.skip == "residual" and inputs.shape[:-1] == x.shape[:-1]:
                     x = x + _projection(inputs, x.shape[-1], f"layer{i}_proj")
                 group = [*group, x] if x.shape[:-1] == group[0].shape[:-1] else [x]
             else:
                 x = _plain_layer(layer, i, x, train)
                 if isinstance(layer, Dropout):
-                    x = self._dropout(x, rates, i, train)
+                    x = self._dropout(x, rates, i, train, dropout_seed)
                 group = [x]
         x = x.reshape(x.shape[0], -1)
         return nn.Dense(self.num_classes, name="head")(x)
@@ -140,12 +169,14 @@ class CandidateNet(nn.Module):
             )
         return rates
 
-    def _dropout(self, x: jax.Array, rates: jax.Array, i: int, train: bool) -> jax.Array:
+    def _dropout(
+        self, x: jax.Array, rates: jax.Array, i: int, train: bool, seed: jax.Array | None
+    ) -> jax.Array:
         # Every dropout-capable layer draws a mask in training, even at rate 0, so that the
         # program and its random stream do not depend on the rates' values.
         if not train:
             return x
-        return dropout(x, rates[i], self.make_rng("dropout"))
+        return dropout(x, rates[i], layer_seed(seed, i))
 
 
 def _block(layer: Dense | Conv | Recurrent, i: int, x: jax.Array, train: bool) -> jax.Array:

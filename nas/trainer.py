@@ -26,7 +26,7 @@ import numpy as np
 import optax
 
 from nas.architecture import Architecture
-from nas.builder import build_model
+from nas.builder import build_model, layer_seed
 from nas.errors import TrialFailed
 from nas.init import init_variables
 from nas.optim import make_optimizer, with_hyperparams
@@ -60,6 +60,12 @@ class TrainResult:
     variables: dict[str, Any]
     epochs_run: int
     stopped: bool = False
+
+
+def _mix_seed(seed, counter):
+    """A uint32 dropout seed per step from the trial's seed and the step counter."""
+    h = jnp.asarray(seed, jnp.uint32) * jnp.uint32(0x9E3779B1) + counter.astype(jnp.uint32)
+    return layer_seed(h, 0)
 
 
 @dataclass(frozen=True)
@@ -150,7 +156,7 @@ class Trainer:
             compile_seconds = time.perf_counter() - start
             self._cache[key] = programs
 
-        rates = jnp.asarray(arch.dropout_rates() or (0.0,), jnp.float32)
+        rates = np.asarray(arch.dropout_rates(), np.float32)
         variables = init_variables(programs.model, tuple(x_train.shape[1:]), seed)
         flat = programs.layout.ravel(variables.pop("params"))
         opt_state = jax.tree.map(lambda s: np.zeros(s.shape, s.dtype), programs.opt_shape)
@@ -259,7 +265,7 @@ class Trainer:
         optimizer = make_optimizer(arch.optimizer)
         input_shape = tuple(x_train.shape[1:])
         batch = arch.batch_size
-        n_rates = max(len(arch.layers), 1)
+        n_rates = len(arch.layers)
         variables_shape = jax.eval_shape(
             lambda: dict(model.init(jax.random.key(0), jnp.zeros((1, *input_shape)), train=False))
         )
@@ -268,13 +274,13 @@ class Trainer:
         extra_shape = {k: v for k, v in variables_shape.items() if k != "params"}
         opt_shape = jax.eval_shape(optimizer.init, flat_shape)
 
-        def loss_fn(flat, extra, x, y, rates, key):
+        def loss_fn(flat, extra, x, y, rates, step_seed):
             logits, updates = model.apply(
                 {"params": layout.unravel(flat), **extra},
                 x,
                 train=True,
                 dropout_rates=rates,
-                rngs={"dropout": key},
+                dropout_seed=step_seed,
                 mutable=["batch_stats"],
             )
             loss = optax.softmax_cross_entropy_with_integer_labels(logits, y).mean()
@@ -283,9 +289,9 @@ class Trainer:
         def step(state, x_all, y_all, idx, seed, counter, rates):
             self.trace_counts[(signature, "step")] += 1
             (flat, extra), opt_state, loss_sum = state
-            key = jax.random.fold_in(jax.random.key(seed, impl="rbg"), counter)
+            step_seed = _mix_seed(seed, counter)
             (loss, updates), grads = jax.value_and_grad(loss_fn, has_aux=True)(
-                flat, extra, x_all[idx], y_all[idx], rates, key
+                flat, extra, x_all[idx], y_all[idx], rates, step_seed
             )
             # One flat vector: the optimizer update compiles to a few kernels, not per-leaf ones.
             upd, opt_state = optimizer.update(grads, opt_state, flat)

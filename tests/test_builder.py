@@ -330,9 +330,23 @@ def test_dropout_zeroes_a_rate_fraction_of_units(rate):
 
 def test_dropout_helper_keeps_expectation():
     x = jnp.ones((100_000,))
-    out = dropout(x, jnp.float32(0.5), jax.random.key(0))
+    out = dropout(x, jnp.float32(0.5), jnp.uint32(0))
     assert set(np.unique(np.asarray(out))) == {0.0, 2.0}
     assert abs(float(out.mean()) - 1.0) < 0.02
+
+
+def test_dropout_masks_differ_across_seeds_and_look_independent():
+    x = jnp.ones((20_000,))
+    masks = [np.asarray(dropout(x, jnp.float32(0.3), jnp.uint32(s))) > 0 for s in range(4)]
+    np.testing.assert_array_equal(masks[0], np.asarray(dropout(x, 0.3, jnp.uint32(0))) > 0)
+    for a in range(4):
+        assert abs(masks[a].mean() - 0.7) < 0.02
+        for b in range(a + 1, 4):
+            # Independent masks agree on 0.7^2 + 0.3^2 = 58% of entries.
+            assert abs((masks[a] == masks[b]).mean() - 0.58) < 0.02
+    # Neighbouring entries are not correlated either.
+    m = masks[0].astype(float)
+    assert abs(np.corrcoef(m[:-1], m[1:])[0, 1]) < 0.03
 
 
 def test_rates_are_traced_not_compiled_in():
