@@ -13,6 +13,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+from nas.architecture import Architecture
 from nas.job import TrialJob, TrialOutcome
 from nas.trainer import TrainConfig, Trainer
 from nas.worker import run_trial
@@ -49,11 +50,18 @@ class Executor(abc.ABC):
 
 
 class LocalExecutor(Executor):
-    """Trains in the calling process, one job per ``wait``; compiled programs persist."""
+    """Trains in the calling process, one job per ``wait``; compiled programs persist.
 
-    def __init__(self, data: Any, config: TrainConfig) -> None:
+    It holds ``1 + ahead`` jobs: while one trains, the programs of the next ``ahead`` are
+    compiled in background threads. On a small model compilation is most of a trial, and
+    XLA compiles without holding the GIL, so a 2-core machine does both at once.
+    """
+
+    def __init__(self, data: Any, config: TrainConfig, ahead: int = 1) -> None:
         self.data = data
         self.trainer = Trainer(config)
+        self.ahead = ahead
+        self.slots = 1 + ahead
         self._queue: deque[TrialJob] = deque()
 
     def submit(self, job: TrialJob) -> None:
@@ -66,6 +74,8 @@ class LocalExecutor(Executor):
         if not self._queue:
             return []
         job = self._queue[0]
+        for upcoming in list(self._queue)[1 : 1 + self.ahead]:
+            self.trainer.prepare(Architecture.from_json(upcoming.architecture), self.data)
         outcome = run_trial(
             self.trainer,
             job,

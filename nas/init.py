@@ -59,14 +59,22 @@ def _leaf(rng: np.random.Generator, names: list[str], shape: tuple[int, ...]) ->
     raise ValueError(f"no initialiser for parameter {'/'.join(names)} of shape {shape}")
 
 
-def init_variables(model: Any, input_shape: tuple[int, ...], seed: int) -> dict[str, Any]:
-    """Initial variables (numpy float32) of a Flax ``model`` for inputs ``(batch, *input_shape)``.
+def variable_shapes(model: Any, input_shape: tuple[int, ...]) -> dict[str, Any]:
+    """Shapes (``jax.ShapeDtypeStruct``) of a model's variables, without allocating them."""
+    return dict(
+        jax.eval_shape(
+            lambda: model.init(
+                jax.random.key(0), np.zeros((1, *input_shape), np.float32), train=False
+            )
+        )
+    )
+
+
+def init_variables(shapes: dict[str, Any], seed: int) -> dict[str, Any]:
+    """Initial variables (numpy float32) for the ``shapes`` :func:`variable_shapes` gives.
 
     Raises ``ValueError`` naming a parameter no rule covers.
     """
-    shapes = jax.eval_shape(
-        lambda: model.init(jax.random.key(0), np.zeros((1, *input_shape), np.float32), train=False)
-    )
     rng = np.random.default_rng(seed)
     return jax.tree_util.tree_map_with_path(
         lambda path, s: _leaf(rng, _names(path), tuple(s.shape)), dict(shapes)

@@ -138,7 +138,8 @@ def test_ctrl_c_keeps_finished_trials_and_resume_finishes(tmp_path):
     assert "resume" in err and "Traceback" not in err
     study = optuna.load_study(study_name="t", storage=open_storage(storage))
     interrupted = [t for t in study.trials if t.user_attrs.get("fail_reason") == "interrupted"]
-    assert len(interrupted) == 1
+    # The running trial, and the one queued behind it while its programs compiled.
+    assert 1 <= len(interrupted) <= 2
     finished_before = {t.number for t in study.trials if t.state == TrialState.COMPLETE}
     assert finished_before
 
@@ -146,8 +147,9 @@ def test_ctrl_c_keeps_finished_trials_and_resume_finishes(tmp_path):
     assert out.returncode == 0, out.stderr
     study = optuna.load_study(study_name="t", storage=open_storage(storage))
     assert counted_trials(study) == 4
-    # The interrupted candidate was trained again, and earlier results are untouched.
-    retry = [t for t in study.trials if t.user_attrs.get("retry_of") == interrupted[0].number]
-    assert len(retry) == 1 and retry[0].state == TrialState.COMPLETE
-    assert retry[0].params == interrupted[0].params
+    # Each interrupted candidate was trained again, and earlier results are untouched.
+    for trial in interrupted:
+        retry = [t for t in study.trials if t.user_attrs.get("retry_of") == trial.number]
+        assert len(retry) == 1 and retry[0].state == TrialState.COMPLETE
+        assert retry[0].params == trial.params
     assert finished_before <= {t.number for t in study.trials if t.state == TrialState.COMPLETE}

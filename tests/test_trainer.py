@@ -104,3 +104,13 @@ def test_batch_larger_than_data_fails_clearly(synthetic):
     huge = dataclasses.replace(MLP, batch_size=100_000)
     with pytest.raises(TrialFailed, match="batch size 100000 exceeds"):
         Trainer(TrainConfig(epochs=1)).train(huge, synthetic)
+
+
+def test_prepare_compiles_ahead_and_the_trial_reports_it(synthetic):
+    trainer = Trainer(TrainConfig(epochs=1))
+    trainer.prepare(MLP, synthetic)
+    trainer.prepare(MLP, synthetic)  # already scheduled: no second compilation
+    result = trainer.train(MLP, synthetic)
+    assert trainer.trace_counts[(MLP.signature(), "step")] == 1
+    assert result.timings["compile_seconds"] > 0
+    assert trainer.train(MLP, synthetic).timings["compile_seconds"] == 0.0

@@ -1,0 +1,160 @@
+"""Toolkit against a hand-written Optuna + Flax loop on the same digits MLP search.
+
+Both run the same space (search_spaces/mlp.yaml), number of trials, epochs, sampler (TPE)
+and seed, each in a fresh process, alternating toolkit/plain ``--repeats`` times so that the
+machine's noise hits both alike. Writes per-trial wall, compile, train and eval seconds and
+the best validation accuracy of every run, and the ratios, to
+``experiments/benchmarks/results/toolkit_vs_plain.json`` (+ ``.md``).
+
+    python experiments/benchmarks/toolkit_vs_plain.py            # about 5 minutes on 2 cores
+
+Training compute is the floor: ``train_seconds`` summed over trials is the time spent in
+training steps; the rest (compilation, initialisation, evaluation, bookkeeping) is overhead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+RESULTS = HERE / "results"
+
+TOOLKIT_RUN = """
+import json, sys, time
+from nas.experiment import load_experiment
+from nas.search import run_search
+from nas.analysis import load_trials
+exp = load_experiment(sys.argv[1])
+start = time.perf_counter()
+summary = run_search(exp)
+total = time.perf_counter() - start
+frame = load_trials(exp.storage, exp.study)
+rows = frame[["wall_seconds", "compile_seconds", "train_seconds", "eval_seconds",
+              "val_accuracy"]].to_dict("records")
+json.dump({"total_seconds": total, "best_val_accuracy": float(frame["val_accuracy"].max()),
+           "trials": rows}, open(sys.argv[2], "w"))
+"""
+
+
+def run_toolkit(trials: int, epochs: int, seed: int, folder: Path) -> dict:
+    exp = folder / "exp.yaml"
+    exp.write_text(
+        textwrap.dedent(f"""\
+        study: bench
+        space: {ROOT / "search_spaces/mlp.yaml"}
+        dataset: digits
+        training: {{epochs: {epochs}}}
+        objectives: {{val_accuracy: maximize}}
+        sampler: tpe
+        pruner: none
+        trials: {trials}
+        seed: {seed}
+        storage: sqlite:///{folder / "bench.db"}
+        artifacts: {{keep_weights: none}}
+    """)
+    )
+    out = folder / "toolkit.json"
+    subprocess.run([sys.executable, "-c", TOOLKIT_RUN, str(exp), str(out)], check=True)
+    return json.loads(out.read_text())
+
+
+def run_plain(trials: int, epochs: int, seed: int, folder: Path) -> dict:
+    out = folder / "plain.json"
+    subprocess.run(
+        [
+            sys.executable,
+            str(HERE / "plain_loop.py"),
+            "--trials",
+            str(trials),
+            "--epochs",
+            str(epochs),
+            "--seed",
+            str(seed),
+            "--out",
+            str(out),
+        ],
+        check=True,
+    )
+    return json.loads(out.read_text())
+
+
+def summarise(run: dict) -> dict:
+    trials = run["trials"]
+    n = len(trials)
+    mean = {
+        k: sum(t[k] for t in trials) / n
+        for k in ("wall_seconds", "compile_seconds", "train_seconds", "eval_seconds")
+    }
+    return {
+        "seconds_per_trial": run["total_seconds"] / n,
+        "mean": mean,
+        "train_share": sum(t["train_seconds"] for t in trials) / run["total_seconds"],
+        "best_val_accuracy": run["best_val_accuracy"],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--trials", type=int, default=20)
+    parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--repeats", type=int, default=2)
+    args = parser.parse_args()
+    runs = {"toolkit": [], "plain": []}
+    for _ in range(args.repeats):
+        for name, fn in (("toolkit", run_toolkit), ("plain", run_plain)):
+            with tempfile.TemporaryDirectory() as tmp:
+                result = fn(args.trials, args.epochs, args.seed, Path(tmp))
+            result["summary"] = summarise(result)
+            runs[name].append(result)
+            print(name, json.dumps(result["summary"]), flush=True)
+    per_trial = {
+        k: statistics.median(r["summary"]["seconds_per_trial"] for r in v) for k, v in runs.items()
+    }
+    report = {
+        "date": time.strftime("%Y-%m-%d"),
+        "machine": f"{platform.machine()}, {platform.processor() or 'cpu'}, "
+        f"{__import__('os').cpu_count()} cores",
+        "setup": vars(args),
+        "median_seconds_per_trial": per_trial,
+        "speedup_per_trial": per_trial["plain"] / per_trial["toolkit"],
+        "best_val_accuracy": {k: [r["best_val_accuracy"] for r in v] for k, v in runs.items()},
+        "runs": runs,
+    }
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "toolkit_vs_plain.json").write_text(json.dumps(report, indent=1))
+    lines = [
+        "# Toolkit vs a hand-written Optuna + Flax loop (digits MLP search)",
+        "",
+        f"{args.trials} trials x {args.epochs} epochs, TPE seed {args.seed}, "
+        f"{args.repeats} alternating runs each, {report['machine']}, {report['date']}.",
+        "Produced by `python experiments/benchmarks/toolkit_vs_plain.py`.",
+        "",
+        "| run | s/trial | compile s | train s | eval s | train share | best val acc |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, results in runs.items():
+        for r in results:
+            s = r["summary"]
+            lines.append(
+                f"| {name} | {s['seconds_per_trial']:.2f} | {s['mean']['compile_seconds']:.2f} "
+                f"| {s['mean']['train_seconds']:.2f} | {s['mean']['eval_seconds']:.2f} "
+                f"| {s['train_share']:.0%} | {s['best_val_accuracy']:.4f} |"
+            )
+    lines += ["", f"Median speed-up per trial: **{report['speedup_per_trial']:.2f}x**.", ""]
+    (RESULTS / "toolkit_vs_plain.md").write_text("\n".join(lines))
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
