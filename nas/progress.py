@@ -127,7 +127,7 @@ class ConsoleReporter(Reporter):
                 f"{name}={v:.4g}"
                 for (name, _), v in zip(self.objectives, trial.values, strict=True)
             )
-        elif state == "pruned":
+        if state == "pruned":
             text += f" at epoch {attrs.get('epochs_run')}"
         if attrs.get("fail_reason"):
             text += f": {attrs['fail_reason']}"
