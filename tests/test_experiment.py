@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import importlib.util
 from pathlib import Path
 from typing import Any
 
@@ -371,14 +370,6 @@ def test_space_errors_name_the_space_file(folder):
     with pytest.raises(SpecError) as caught:
         load_experiment(write(folder, {"space": "spaces/broken.yaml"}))
     assert Path(caught.value.source) == folder / "spaces" / "broken.yaml"
-
-
-@pytest.mark.skipif(importlib.util.find_spec("torch") is not None, reason="torch is installed")
-def test_gp_without_torch_is_refused_at_load(folder):
-    with pytest.raises(SpecError) as caught:
-        load_experiment(write(folder, {"sampler": "gp"}))
-    assert caught.value.field == "sampler"
-    assert "gp needs the package(s) ['torch']" in caught.value.problem
 
 
 def test_load_data_uses_the_space_view_and_seed(folder):
