@@ -123,7 +123,10 @@ def test_ctrl_c_keeps_finished_trials_and_resume_finishes(tmp_path):
             time.sleep(0.5)
             if not (tmp_path / "store.db").exists():
                 continue
-            study = study or optuna.load_study(study_name="t", storage=open_storage(storage))
+            try:
+                study = study or optuna.load_study(study_name="t", storage=open_storage(storage))
+            except KeyError:  # the file exists before the study is written into it
+                continue
             states = [t.state for t in study.get_trials(deepcopy=False)]
             if TrialState.COMPLETE in states and states[-1] == TrialState.RUNNING:
                 break
