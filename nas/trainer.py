@@ -32,6 +32,7 @@ from nas.builder import build_model, layer_seed
 from nas.errors import TrialFailed
 from nas.init import init_variables, variable_shapes
 from nas.optim import make_optimizer, with_hyperparams
+from nas.xla_cache import enable_compilation_cache
 
 EpochCallback = Callable[[int, dict[str, float]], bool | None]
 """Called after each epoch (1-based) with that epoch's metrics; returning True stops training."""
@@ -132,6 +133,9 @@ class Trainer:
     _claimed: set[tuple] = field(default_factory=set, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _pool: ThreadPoolExecutor | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        enable_compilation_cache()
 
     def prepare(self, arch: Architecture, data: Any) -> None:
         """Start compiling ``arch``'s programs in the background (no-op when cached), so a

@@ -8,6 +8,8 @@ import optuna
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# Hermetic tests: no compiled programs from earlier runs (tests of the cache set their own).
+os.environ["NAS_COMPILATION_CACHE"] = "off"
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
 
