@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import optuna
 import pytest
 from optuna.trial import TrialState
@@ -173,3 +174,30 @@ def test_shape_mismatch_writes_nothing(tmp_path):
     with pytest.raises(SpecError):
         run_search(load_experiment(path))
     assert not (tmp_path / "store.db").exists()
+
+
+def test_time_budget_stops_new_trials(tmp_path):
+    exp = load_experiment(write_experiment(tmp_path, trials=None, timeout=1))
+    summary = run_search(exp)
+    # Trials already started finish; none starts after the budget. Two may be in flight
+    # (one training, one compiling ahead), so at least one and only a handful finish.
+    assert 1 <= summary.counted <= 6 and not summary.interrupted
+
+
+def test_search_on_a_users_npz_file(tmp_path):
+    rng = np.random.default_rng(0)
+    centers = rng.normal(size=(3, 5)) * 4
+
+    def draw(n):
+        y = rng.integers(0, 3, n)
+        return (centers[y] + rng.normal(size=(n, 5))).astype(np.float32), y
+
+    x_train, y_train = draw(300)
+    x_test, y_test = draw(100)
+    np.savez(tmp_path / "mine.npz", x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
+    exp = load_experiment(write_experiment(tmp_path, dataset="{path: mine.npz}", trials=2))
+    run_search(exp)
+    study = _study(exp)
+    assert study.user_attrs["dataset"]["input_shape"] == [5]
+    assert study.user_attrs["dataset"]["num_classes"] == 3
+    assert study.best_value > 0.9
