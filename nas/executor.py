@@ -3,12 +3,15 @@
 The driver alone writes the store; executors only train. ``wait`` forwards every epoch's
 metrics to ``on_epoch(trial_number, epoch, metrics)``, whose True answer asks that trial to
 stop (it then ends as pruned). :class:`LocalExecutor` trains in this process, one job at a
-time; a Ray executor runs the same :func:`nas.worker.run_trial` on remote actors.
+time; :class:`nas.ray_executor.RayExecutor` runs the same :func:`nas.worker.run_trial` on
+Ray actors. :func:`make_executor` picks one for an experiment.
 """
 
 from __future__ import annotations
 
 import abc
+import dataclasses
+import os
 from collections import deque
 from collections.abc import Callable
 from typing import Any
@@ -84,3 +87,17 @@ class LocalExecutor(Executor):
         )
         self._queue.popleft()
         return [outcome]
+
+
+def make_executor(experiment: Any, data: Any, config: TrainConfig) -> Executor:
+    """The executor an experiment asks for: :class:`LocalExecutor` for one worker and no
+    cluster address (no Ray start-up cost), else :class:`nas.ray_executor.RayExecutor`. A
+    non-empty ``RAY_ADDRESS`` in the environment counts as an address."""
+    execution = experiment.execution
+    address = execution.address or os.environ.get("RAY_ADDRESS") or None
+    if execution.workers == 1 and address is None:
+        return LocalExecutor(data, config)
+    from nas.ray_executor import RayExecutor
+
+    execution = dataclasses.replace(execution, address=address)
+    return RayExecutor(data, config, execution, source=experiment.path)

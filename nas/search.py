@@ -7,6 +7,11 @@ trials left running by a driver that died are marked failed and their candidates
 and the search goes on until the study holds ``experiment.trials`` counted trials. Ctrl-C
 (or SIGTERM) stops cleanly: running trials are marked interrupted and re-queued, finished
 ones are kept. The test split is evaluated only for the best trials, after the search.
+
+Several drivers may share one study (a journal file or a database store): ``trials`` is then
+the study-wide target. A driver starts a trial only while the study's counted plus running
+trials (of every driver) are below it, and ends once its own trials are done; together the
+drivers leave exactly ``trials`` counted trials, each candidate recorded once.
 """
 
 from __future__ import annotations
@@ -24,13 +29,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import optuna
-from optuna.storages._heartbeat import BaseHeartbeat, fail_stale_trials, is_heartbeat_enabled
+from optuna.storages._heartbeat import BaseHeartbeat, is_heartbeat_enabled
 from optuna.trial import FrozenTrial, TrialState
 
 from nas.architecture import Architecture
 from nas.datasets import Dataset
 from nas.errors import SpecError
-from nas.executor import Executor, LocalExecutor
+from nas.executor import Executor, make_executor
 from nas.job import TrialJob, TrialOutcome
 from nas.progress import NullReporter, Reporter
 from nas.samplers import OptunaSuggest, make_pruner, make_sampler
@@ -102,26 +107,29 @@ def requeue(study: optuna.Study, trial: FrozenTrial, reason: str) -> None:
 
 
 def recover_stale(study: optuna.Study) -> list[int]:
-    """Fail and re-queue trials left running by a driver that died; returns their numbers."""
+    """Fail and re-queue trials left running by a driver that died; returns their numbers.
+
+    A driver is dead when its process on this host is gone or, with an RDB store, when its
+    heartbeats stopped. A recovered trial keeps a ``fail_reason``, does not count, and its
+    candidate runs again.
+    """
     storage = study._storage
-    recovered = []
+    stale: set[int] = set()
     if isinstance(storage, BaseHeartbeat) and is_heartbeat_enabled(storage):
-        before = {t.number for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))}
-        fail_stale_trials(study)
-        after = {t.number for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))}
-        recovered.extend(sorted(before - after))
+        stale = set(storage._get_stale_trial_ids(study._study_id))
+    reason = "the search driver stopped while this trial was running"
+    recovered = []
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-        if _driver_alive(trial.user_attrs.get("driver")):
+        if trial._trial_id not in stale and _driver_alive(trial.user_attrs.get("driver")):
             continue
         try:
+            storage.set_trial_user_attr(trial._trial_id, "fail_reason", reason)
+            storage.set_trial_user_attr(trial._trial_id, "counts", False)
             storage.set_trial_state_values(trial._trial_id, state=TrialState.FAIL)
         except optuna.exceptions.UpdateFinishedTrialError:
             continue  # another driver recovered it first
         recovered.append(trial.number)
-    reason = "the search driver stopped while this trial was running"
-    for trial in study.get_trials(deepcopy=False, states=(TrialState.FAIL,)):
-        if trial.number in recovered:
-            requeue(study, trial, reason)
+        requeue(study, storage.get_trial(trial._trial_id), reason)
     return recovered
 
 
@@ -277,7 +285,9 @@ def run_search(
     def budget_left() -> float:
         if target is None:
             return math.inf
-        return target - counted_trials(study) - len(in_flight)
+        # The target is study-wide: trials other drivers are running take from it too.
+        running = len(study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)))
+        return target - counted_trials(study) - max(running, len(in_flight))
 
     def on_epoch(number: int, epoch: int, metrics: dict[str, float]) -> bool:
         trial = in_flight[number][0]
@@ -340,6 +350,8 @@ def run_search(
             warnings.filterwarnings("ignore", message="Heartbeat of storage")
             trial = study.ask()
         trial.set_user_attr("driver", driver)
+        if target is not None and _over_target(study, trial, target):
+            return False
         arch = experiment.sample(OptunaSuggest(trial))
         trial.set_user_attr("architecture", arch.to_json())
         trial.set_user_attr("signature", arch.signature_hash())
@@ -381,7 +393,7 @@ def run_search(
             )
         return False
 
-    factory = executor_factory or (lambda exp, d, cfg: LocalExecutor(d, cfg))
+    factory = executor_factory or make_executor
     reporter.start(experiment, counted_trials(study), target, recovered)
     with _Stop(), _Heartbeat(study) as heartbeat, factory(experiment, data, config) as executor:
         try:
@@ -418,6 +430,29 @@ def run_search(
         summary.best, summary.test = evaluate_best(study, data, config, folder)
     reporter.done(summary)
     return summary
+
+
+def _over_target(study: optuna.Study, trial: optuna.Trial, target: int) -> bool:
+    """Whether ``trial``, just asked, would pass the study-wide target; such a trial is
+    closed at once (failed, not counted) and a re-queued candidate is queued again.
+
+    Two drivers may ask for the last free place at the same moment; the lower trial number
+    keeps it, so the study never holds more than ``target`` counted trials.
+    """
+    earlier = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+    taken = counted_trials(study) + sum(1 for t in earlier if t.number < trial.number)
+    if taken < target:
+        return False
+    storage = study._storage
+    fixed = storage.get_trial_system_attrs(trial._trial_id).get("fixed_params")
+    if fixed is not None:
+        keep = ("attempt", "retry_of", "retry_reason")
+        attrs = {k: v for k, v in trial.user_attrs.items() if k in keep}
+        study.enqueue_trial(fixed, user_attrs=attrs, skip_if_exists=False)
+    trial.set_user_attr("counts", False)
+    trial.set_user_attr("fail_reason", f"not needed: the study reached its {target} trials")
+    study.tell(trial, state=TrialState.FAIL)
+    return True
 
 
 def _violation(stats: dict[str, int], constraints: Any) -> str | None:

@@ -1,0 +1,164 @@
+"""Connecting a search driver to Ray: join a cluster, or start a private one on loopback.
+
+:func:`connect` joins the cluster at an address (``host:port``, ``auto``, ``ray://host:port``)
+or, given none, starts a local instance that listens on 127.0.0.1 only, with no dashboard and
+quiet logs, and shuts it down on :meth:`RaySession.close`. Where Ray is already initialised in
+this process it is reused and left running.
+
+A driver killed with SIGKILL takes its local instance's core processes with it (Ray ties them
+to the driver), but two helper agents survive it. Each local instance therefore leaves a marker
+naming its driver in its session folder, and the next local start stops the survivors of
+instances whose driver is gone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+import ray
+from ray._private import ray_constants
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+MARKER = "nas_driver.json"
+
+
+@dataclass
+class RaySession:
+    """A driver's hold on Ray. ``started``: this process started the instance (so it stops
+    it); ``owned``: this process initialised Ray (so it disconnects on close)."""
+
+    address: str | None
+    started: bool
+    owned: bool
+    session_dir: Path | None = None
+
+    def close(self) -> None:
+        """Disconnect (and stop a started instance); a no-op when Ray was already running."""
+        if self.owned and ray.is_initialized():
+            ray.shutdown()
+        if self.session_dir is not None:
+            (self.session_dir / MARKER).unlink(missing_ok=True)
+
+
+def is_loopback(address: str | None) -> bool:
+    """True for an address on this machine only (``127.0.0.1:6379``, ``ray://localhost:1``)."""
+    if not address:
+        return False
+    host = address.split("://")[-1].rsplit(":", 1)[0].strip("[]")
+    return host in LOOPBACK
+
+
+@contextlib.contextmanager
+def loopback_only() -> Iterator[None]:
+    """While active, Ray takes this machine's address to be 127.0.0.1.
+
+    Ray otherwise replaces a loopback address by the machine's network address, so a local
+    instance would listen on every interface and a loopback cluster address could not be
+    joined. Processes Ray starts meanwhile (a local instance, ``ray.cluster_utils`` nodes)
+    inherit the address they were given.
+    """
+    before = ray_constants.ENABLE_RAY_CLUSTER
+    ray_constants.ENABLE_RAY_CLUSTER = False
+    try:
+        yield
+    finally:
+        ray_constants.ENABLE_RAY_CLUSTER = before
+
+
+def connect(
+    address: str | None = None, *, num_cpus: int | None = None, num_gpus: int | None = None
+) -> RaySession:
+    """Join the cluster at ``address`` or start a local loopback instance (``None``).
+
+    ``num_cpus``/``num_gpus`` size a local instance (default: what the machine has); they are
+    ignored when joining. Raises ``ConnectionError`` when the cluster cannot be reached.
+    """
+    if ray.is_initialized():
+        return RaySession(address=address, started=False, owned=False)
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    quiet = {"log_to_driver": False, "logging_level": logging.ERROR}
+    if address:
+        guard = loopback_only() if is_loopback(address) else contextlib.nullcontext()
+        with guard:
+            ray.init(address=address, **quiet)
+        return RaySession(address=address, started=False, owned=True)
+    stop_orphans()
+    with loopback_only():
+        context = ray.init(
+            address="local",
+            num_cpus=num_cpus,
+            num_gpus=num_gpus,
+            include_dashboard=False,
+            _node_ip_address="127.0.0.1",
+            **quiet,
+        )
+    session_dir = Path(context.address_info["session_dir"])
+    (session_dir / MARKER).write_text(
+        json.dumps({"host": socket.gethostname(), "pid": os.getpid()}), encoding="utf-8"
+    )
+    return RaySession(
+        address=context.address_info["gcs_address"],
+        started=True,
+        owned=True,
+        session_dir=session_dir,
+    )
+
+
+def stop_orphans(temp_dir: Path | None = None) -> list[int]:
+    """Stop what is left of local instances started by drivers of this host that died;
+    returns the process ids stopped. Only instances carrying this module's marker are
+    touched, and only processes of this user holding files in their session folder."""
+    root = temp_dir or Path(os.environ.get("RAY_TMPDIR", "/tmp")) / "ray"
+    stopped: list[int] = []
+    # session_latest links to one of the others: resolve, so paths match open files.
+    for marker in {path.resolve() for path in root.glob(f"session_*/{MARKER}")}:
+        try:
+            owner = json.loads(marker.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if owner.get("host") != socket.gethostname() or _alive(int(owner["pid"])):
+            continue
+        stopped.extend(_stop_holders(marker.parent))
+        marker.unlink(missing_ok=True)
+    return stopped
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def _stop_holders(session_dir: Path) -> list[int]:
+    """Terminate (then kill) this user's processes with files open under ``session_dir``."""
+    prefix = str(session_dir) + os.sep
+    uid = os.getuid()
+    holders = []
+    for proc in psutil.process_iter():
+        if proc.pid == os.getpid():  # a driver keeps its logs open; never stop this process
+            continue
+        try:
+            if proc.uids().real != uid:
+                continue
+            if any(f.path.startswith(prefix) for f in proc.open_files()):
+                holders.append(proc)
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+            continue
+    for proc in holders:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            proc.terminate()
+    # Ray's agents may ignore SIGTERM while their parent is gone.
+    _, alive = psutil.wait_procs(holders, timeout=2)
+    for proc in alive:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            proc.kill()
+    return [proc.pid for proc in holders]

@@ -1,0 +1,154 @@
+"""A search driver killed with SIGKILL mid-search, with Ray workers, then run again.
+
+The store is SQLite and PostgreSQL (``NAS_TEST_POSTGRES_URL``, e.g. from
+``.ci/postgres.sh``; required where ``CI`` is set). No Ray runs in this test process: each
+``nas search`` starts its own local instance.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import optuna
+import psutil
+import pytest
+from optuna.trial import TrialState
+
+from nas.search import counted_trials
+from nas.store import open_storage
+
+from .helpers import write_experiment
+
+SPACE = """
+name: small-batches
+input: flat
+layers:
+  - type: dense
+    features: {choices: [16, 32]}
+optimizer:
+  learning_rate: {low: 1.0e-3, high: 1.0e-2, log: true}
+  batch_size: 4
+"""
+TRIALS = 4
+
+
+def _postgres_url() -> str:
+    url = os.environ.get("NAS_TEST_POSTGRES_URL")
+    if not url:
+        if os.environ.get("CI"):
+            pytest.fail("NAS_TEST_POSTGRES_URL is not set; run .ci/postgres.sh first")
+        pytest.skip("NAS_TEST_POSTGRES_URL is not set (see .ci/postgres.sh)")
+    return url
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def storage(request, tmp_path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.db'}"
+    return _postgres_url()
+
+
+def _search(path: Path, study: str) -> list[str]:
+    return [sys.executable, "-m", "nas.cli", "search", str(path), "--study", study]
+
+
+def _env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
+
+
+def _holders(folder: Path) -> list[int]:
+    """Live processes with files open under ``folder``."""
+    prefix = str(folder) + os.sep
+    pids = []
+    for proc in psutil.process_iter():
+        try:
+            if any(f.path.startswith(prefix) for f in proc.open_files()):
+                pids.append(proc.pid)
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+            continue
+    return pids
+
+
+def test_driver_killed_mid_search_resumes(storage, tmp_path):
+    study_name = f"kill-{uuid.uuid4().hex[:8]}"
+    path = write_experiment(
+        tmp_path,
+        trials=TRIALS,
+        training="{epochs: 60}",
+        space=SPACE,
+        storage=storage,
+        execution="{workers: 2}",
+    )
+    log = tmp_path / "killed.log"
+    with log.open("w") as err:
+        proc = subprocess.Popen(
+            _search(path, study_name), cwd=tmp_path, env=_env(), stdout=err, stderr=err
+        )
+    try:
+        study = _wait_for_finished_and_running(proc, log, storage, study_name)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    before = {t.number: t for t in study.get_trials() if t.state.is_finished()}
+    running = {t.number for t in study.get_trials(states=(TrialState.RUNNING,))}
+    assert before and running
+    # The killed driver's local Ray instance: its session folder is named after the driver.
+    (session,) = Path("/tmp/ray").glob(f"session_*_{proc.pid}")
+
+    out = subprocess.run(
+        _search(path, study_name),
+        cwd=tmp_path,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stderr
+    study = optuna.load_study(study_name=study_name, storage=open_storage(storage))
+    trials = study.get_trials()
+    assert counted_trials(study) == TRIALS
+    # Finished trials are kept as they were.
+    for number, old in before.items():
+        assert trials[number].state == old.state and trials[number].values == old.values
+    # Trials running at the crash failed, do not count, and their candidates ran again once.
+    for number in running:
+        crashed = trials[number]
+        assert crashed.state == TrialState.FAIL
+        assert crashed.user_attrs["fail_reason"].startswith("the search driver stopped")
+        assert crashed.user_attrs["counts"] is False
+        (retry,) = [t for t in trials if t.user_attrs.get("retry_of") == number]
+        assert retry.params == crashed.params and retry.state == TrialState.COMPLETE
+    # No candidate counted twice: a counted retry's original never counts.
+    counted = {
+        t.number for t in trials if t.state.is_finished() and t.user_attrs.get("counts", True)
+    }
+    assert not {t.user_attrs.get("retry_of") for t in trials if t.number in counted} & counted
+    # What the killed driver's Ray left behind was stopped by the next run.
+    assert not _holders(session)
+
+
+def _wait_for_finished_and_running(
+    proc: subprocess.Popen, log: Path, storage: str, study_name: str
+) -> optuna.Study:
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
+        time.sleep(0.2)
+        if proc.poll() is not None:
+            pytest.fail(f"the search ended before it could be killed: {log.read_text()}")
+        try:
+            study = optuna.load_study(study_name=study_name, storage=open_storage(storage))
+        except KeyError:
+            continue
+        states = {t.state for t in study.get_trials(deepcopy=False)}
+        if TrialState.COMPLETE in states and TrialState.RUNNING in states:
+            return study
+    pytest.fail("the search never had a finished and a running trial at once")
