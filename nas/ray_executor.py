@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import os
 import re
 import time
 from collections import deque
@@ -75,9 +76,10 @@ class _Running:
 class RayExecutor(Executor):
     """Runs trials on ``execution.workers`` Ray actors; see the module docstring.
 
-    Joins the cluster at ``execution.address`` (else starts a local loopback instance, shut
-    down by :meth:`shutdown`). Raises :class:`SpecError` (against ``source``, the experiment
-    file) when a local instance cannot fit one trial's ``cpus_per_trial``/``gpus_per_trial``.
+    Joins the cluster at ``execution.address`` (else starts a local loopback instance with
+    CPUs for ``workers`` trials at a time, shut down by :meth:`shutdown`). Raises
+    :class:`SpecError` (against ``source``, the experiment file) when a local instance lacks
+    the GPUs ``workers`` trials at a time need.
     """
 
     def __init__(
@@ -94,10 +96,10 @@ class RayExecutor(Executor):
         self.slots = execution.workers
         self.poll_wait = poll_wait
         self.stop_grace = stop_grace
-        self.session: RaySession = connect(execution.address)
+        self.session: RaySession = connect(execution.address, num_cpus=_local_cpus(execution))
         if self.session.started:
             try:
-                _check_fits(execution, source)
+                _check_gpus(execution, source)
             except SpecError:
                 self.session.close()
                 raise
@@ -285,20 +287,26 @@ class RayExecutor(Executor):
         return outcomes
 
 
-def _check_fits(execution: ExecutionConfig, source: str | Path) -> None:
-    total = ray.cluster_resources()
-    for name, key, want in (
-        ("cpus_per_trial", "CPU", execution.cpus_per_trial),
-        ("gpus_per_trial", "GPU", execution.gpus_per_trial),
-    ):
-        have = total.get(key, 0.0)
-        if want > have:
-            raise SpecError(
-                source,
-                f"execution.{name}",
-                f"a trial needs {want:g} {key} but this machine's Ray instance has {have:g}; "
-                f"lower execution.{name} or join a cluster with --address",
-            )
+def _local_cpus(execution: ExecutionConfig) -> int:
+    """CPUs a local instance declares: the machine's, or enough for ``workers`` trials at a
+    time, so asking for more trials than cores shares the cores rather than leaving trials
+    waiting for actors that can never start."""
+    wanted = math.ceil(execution.workers * execution.cpus_per_trial)
+    return max(os.cpu_count() or 1, wanted)
+
+
+def _check_gpus(execution: ExecutionConfig, source: str | Path) -> None:
+    """GPUs cannot be shared beyond what a local instance has: refuse what cannot run."""
+    wanted = execution.workers * execution.gpus_per_trial
+    have = ray.cluster_resources().get("GPU", 0.0)
+    if wanted > have:
+        raise SpecError(
+            source,
+            "execution.gpus_per_trial",
+            f"{execution.workers} trial(s) at a time with {execution.gpus_per_trial:g} GPU each "
+            f"need {wanted:g} GPU(s) but this machine has {have:g}; lower execution.workers or "
+            "execution.gpus_per_trial, or join a cluster with --address",
+        )
 
 
 def _kill(actor: Any) -> None:

@@ -1,4 +1,5 @@
-"""Joining an existing Ray cluster: two nodes on this machine, one search across both."""
+"""Where trials run: a local Ray instance sized for the workers asked for, or an existing
+cluster (two nodes on this machine) that a search joins."""
 
 from __future__ import annotations
 
@@ -8,14 +9,45 @@ import sys
 
 import optuna
 import pytest
+import ray
 from optuna.trial import TrialState
 from ray.cluster_utils import Cluster
 
 from nas import ray_cluster
+from nas.architecture import Architecture, Dense
+from nas.errors import SpecError
+from nas.experiment import ExecutionConfig
+from nas.job import TrialJob
+from nas.ray_executor import RayExecutor
 from nas.search import counted_trials
 from nas.store import open_storage
+from nas.trainer import TrainConfig
 
 from .helpers import write_experiment
+
+
+def test_local_instance_runs_more_workers_than_cores(synthetic):
+    """Three trials at a time on a two-core machine share the cores; none waits forever."""
+    workers = (os.cpu_count() or 1) + 1
+    arch = Architecture(layers=(Dense(16),), batch_size=32)
+    with RayExecutor(synthetic, TrainConfig(epochs=2), ExecutionConfig(workers=workers)) as ex:
+        assert ex.session.started
+        assert len({info["pid"] for info in ex.worker_info()}) == workers
+        for number in range(workers):
+            ex.submit(TrialJob(number, arch.to_json(), seed=number))
+        outcomes = []
+        while ex.in_flight():
+            outcomes += ex.wait(lambda n, e, m: False)
+    assert sorted(o.trial_number for o in outcomes) == list(range(workers))
+    assert {o.state for o in outcomes} == {"complete"}
+    assert not ray.is_initialized()
+
+
+def test_local_instance_refuses_gpus_it_lacks(synthetic, tmp_path):
+    execution = ExecutionConfig(workers=2, gpus_per_trial=0.5)
+    with pytest.raises(SpecError, match=r"execution\.gpus_per_trial: 2 trial"):
+        RayExecutor(synthetic, TrainConfig(epochs=1), execution, source=tmp_path / "exp.yaml")
+    assert not ray.is_initialized()
 
 
 @pytest.fixture
