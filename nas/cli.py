@@ -95,13 +95,19 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 def configure_search(p: argparse.ArgumentParser) -> None:
     p.add_argument("experiment", type=Path, help="experiment YAML file")
-    p.add_argument("--trials", type=int, help="finished trials wanted in the study")
+    p.add_argument(
+        "--trials",
+        type=int,
+        help="counted trials wanted in the study (a target shared by drivers on one study)",
+    )
     p.add_argument("--timeout", type=float, help="seconds after which no new trial starts")
     p.add_argument("--storage", help="results store URL (default sqlite:///nas.db)")
     p.add_argument("--study", help="study name")
     p.add_argument("--seed", type=int, help="sampler and training seed")
-    p.add_argument("--workers", type=int, help="trials at a time (Ray executor)")
-    p.add_argument("--address", help="Ray cluster address to join")
+    p.add_argument("--workers", type=int, help="trials at a time (more than 1: on Ray workers)")
+    p.add_argument(
+        "--address", help="Ray cluster to join (host:port, ray://host:port; or RAY_ADDRESS)"
+    )
     p.add_argument("--top", type=int, default=10, help="rows of the final table")
 
 

@@ -90,12 +90,13 @@ class LocalExecutor(Executor):
 
 
 def make_executor(experiment: Any, data: Any, config: TrainConfig) -> Executor:
-    """The executor an experiment asks for: :class:`LocalExecutor` for one worker and no
-    cluster address (no Ray start-up cost), else :class:`nas.ray_executor.RayExecutor`. A
-    non-empty ``RAY_ADDRESS`` in the environment counts as an address."""
+    """The executor an experiment asks for: :class:`LocalExecutor` for one worker, no
+    cluster address and no ``trial_timeout`` (no Ray start-up cost), else
+    :class:`nas.ray_executor.RayExecutor` (a time limit needs a worker process that can be
+    killed). A non-empty ``RAY_ADDRESS`` in the environment counts as an address."""
     execution = experiment.execution
     address = execution.address or os.environ.get("RAY_ADDRESS") or None
-    if execution.workers == 1 and address is None:
+    if execution.workers == 1 and address is None and execution.trial_timeout is None:
         return LocalExecutor(data, config)
     from nas.ray_executor import RayExecutor
 
