@@ -335,3 +335,21 @@ def test_workers_sharing_a_gpu_get_memory_fractions(ray_session, synthetic):
     for info in infos:
         assert info["env"] == worker_env(0.5)
     assert outcomes[0].state == "complete"
+
+
+def test_timed_out_trials_are_recorded_failed(ray_session, tmp_path):
+    exp = load_experiment(
+        write_experiment(
+            tmp_path,
+            trials=2,
+            training="{epochs: 100000}",
+            execution="{workers: 1, trial_timeout: 0.5}",
+        )
+    )
+    summary = run_search(exp)
+    study = _study(exp)
+    assert summary.counted == 2
+    for t in study.trials:
+        assert t.state == TrialState.FAIL
+        assert t.user_attrs["fail_reason"] == "timeout after 0.5 s"
+        assert 0 < t.user_attrs["epochs_run"] < 100000
