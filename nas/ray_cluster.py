@@ -33,7 +33,8 @@ MARKER = "nas_driver.json"
 @dataclass
 class RaySession:
     """A driver's hold on Ray. ``started``: this process started the instance (so it stops
-    it); ``owned``: this process initialised Ray (so it disconnects on close)."""
+    it); ``owned``: this process initialised Ray (so it disconnects on close);
+    ``session_dir``: the started instance's session folder (its logs, and the marker)."""
 
     address: str | None
     started: bool
