@@ -1,9 +1,25 @@
 """Trial dataframes for notebooks and the ranked tables of the CLI.
 
-``load_trials(storage, study)``: one row per trial with its number, state, objective values
-(named after their metrics), every sampled parameter (``params_<name>``), the architecture
-flattened into readable columns (``depth``, ``skip``, ``layer{i}_type``, ``layer{i}_features``,
-...), metrics, sizes, timings, device/node and failure reason.
+:func:`load_trials` gives one row per trial, in these column groups (a column is present
+when some trial has a value for it):
+
+- ``number``, ``state`` (``COMPLETE``, ``PRUNED``, ``FAIL``, ``RUNNING``, ``WAITING``);
+- ``objective_<metric>`` per objective (NaN unless complete) and ``pareto`` (on the Pareto
+  front of the complete trials; with one objective, the best trials);
+- metrics ``val_accuracy``, ``val_loss``, ``train_loss``, ``test_accuracy``, ``test_loss``
+  (test metrics only for the best trials), sizes ``n_params``, ``flops``, timings
+  ``compile_seconds``, ``train_seconds``, ``eval_seconds``, ``wall_seconds``, ``epochs_run``,
+  and ``device``, ``node``, ``fail_reason``, ``prune_reason``;
+- the architecture: ``depth``, ``skip``, ``optimizer``, ``learning_rate``, ``weight_decay``,
+  ``batch_size`` and per layer ``layer{i}_type``, ``layer{i}_features``,
+  ``layer{i}_activation``, ... (every field of the layer);
+- every sampled parameter as ``params_<name>`` (sorted by name);
+- the remaining user attributes (``signature``, ``weights``, ``attempt``, ``architecture``,
+  ...), then ``datetime_start``, ``datetime_complete``.
+
+Per-epoch curves (the ``curves`` attribute) come from :func:`load_curves` in long format;
+tracebacks stay in the store. ``frame.attrs`` holds ``study``, ``storage``, ``objectives``
+(``[name, direction]`` pairs) and ``dataset``.
 """
 
 from __future__ import annotations
@@ -12,15 +28,18 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
-from optuna.trial import TrialState
 
-from nas.store import load_study
+from nas.pareto import pareto_mask
+from nas.records import Reader, StudyRecords, open_study, read_study, read_user_attr
 
-ATTR_COLUMNS = (
+LEADING_ATTRS = (
     "val_accuracy",
     "val_loss",
     "train_loss",
+    "test_accuracy",
+    "test_loss",
     "n_params",
     "flops",
     "compile_seconds",
@@ -32,11 +51,11 @@ ATTR_COLUMNS = (
     "node",
     "fail_reason",
     "prune_reason",
-    "attempt",
-    "signature",
-    "weights",
-    "architecture",
 )
+ARCH_COLUMNS = ("depth", "skip", "optimizer", "learning_rate", "weight_decay", "batch_size")
+# Bulky attributes with views of their own (load_curves) or of no use in a table.
+NOT_IN_FRAME = ("curves", "traceback")
+CURVE_COLUMNS = ("number", "epoch", "metric", "value")
 
 
 def flatten_architecture(text: str | None) -> dict[str, Any]:
@@ -45,7 +64,7 @@ def flatten_architecture(text: str | None) -> dict[str, Any]:
         return {}
     arch = json.loads(text)
     row: dict[str, Any] = {"depth": len(arch["layers"]), "skip": arch["skip"]}
-    for key in ("optimizer", "learning_rate", "weight_decay", "batch_size"):
+    for key in ARCH_COLUMNS[2:]:
         row[key] = arch[key]
     for i, layer in enumerate(arch["layers"]):
         for key, value in layer.items():
@@ -53,22 +72,29 @@ def flatten_architecture(text: str | None) -> dict[str, Any]:
     return row
 
 
-def load_trials(storage: str, study: str) -> pd.DataFrame:
-    """One row per trial (see the module docstring); raises ``KeyError`` for an unknown study."""
-    st = load_study(storage, study)
-    objectives = [name for name, _ in st.user_attrs.get("objectives", [])] or [
-        f"value{i}" for i in range(len(st.directions))
-    ]
-    test = st.user_attrs.get("test_metrics", {})
+def objectives_of(records: StudyRecords) -> list[tuple[str, str]]:
+    """``(metric, direction)`` per objective; ``value{i}`` names where the study has none."""
+    named = records.user_attrs.get("objectives")
+    if named:
+        return [(str(name), str(direction)) for name, direction in named]
+    return [(f"value{i}", d) for i, d in enumerate(records.directions)]
+
+
+def load_trials(storage: str, study: str, *, reader: Reader = "auto") -> pd.DataFrame:
+    """One row per trial, ordered by number (see the module docstring for the columns).
+
+    ``reader`` picks how the store is read (:func:`nas.records.read_study`); every reader
+    gives an equal frame. Raises ``KeyError`` for an unknown study.
+    """
+    records = read_study(storage, study, reader=reader, exclude=NOT_IN_FRAME)
+    objectives = objectives_of(records)
+    test = records.user_attrs.get("test_metrics", {})
     rows = []
-    for t in st.get_trials(deepcopy=False):
-        row: dict[str, Any] = {"number": t.number, "state": t.state.name}
-        if t.values is not None:
-            for name, value in zip(objectives, t.values, strict=True):
-                row[f"objective_{name}"] = value
-        for name in ATTR_COLUMNS:
-            if name in t.user_attrs:
-                row[name] = t.user_attrs[name]
+    for t in records.trials:
+        row: dict[str, Any] = {"number": t.number, "state": t.state}
+        for (name, _), value in zip(objectives, t.values or (), strict=False):
+            row[f"objective_{name}"] = value
+        row.update(t.user_attrs)
         row.update(test.get(str(t.number), {}))
         row.update(flatten_architecture(t.user_attrs.get("architecture")))
         for name, value in t.params.items():
@@ -76,23 +102,135 @@ def load_trials(storage: str, study: str) -> pd.DataFrame:
         row["datetime_start"] = t.datetime_start
         row["datetime_complete"] = t.datetime_complete
         rows.append(row)
-    frame = pd.DataFrame(rows)
-    frame.attrs["objectives"] = st.user_attrs.get("objectives", [])
+    frame = pd.DataFrame(rows, columns=None if rows else ["number", "state"])
+    frame = _nullable_dtypes(frame, rows)
+    for name, _ in objectives:
+        if f"objective_{name}" not in frame:
+            frame[f"objective_{name}"] = np.nan
+    frame["pareto"] = _pareto_column(frame, objectives)
+    frame = frame[_ordered_columns(list(frame.columns), objectives)]
+    frame.attrs.update(
+        study=study,
+        storage=storage,
+        objectives=[list(o) for o in objectives],
+        dataset=records.user_attrs.get("dataset", {}),
+    )
     return frame
 
 
+def _nullable_dtypes(frame: pd.DataFrame, rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """Integer and boolean columns with gaps as ``Int64``/``boolean`` rather than float and
+    object, so a layer's width stays an integer where shallower trials lack the layer."""
+    kinds: dict[str, set[type]] = {}
+    for row in rows:
+        for key, value in row.items():
+            kinds.setdefault(key, set()).add(type(value))
+    casts = {}
+    for column, seen in kinds.items():
+        if frame[column].notna().all():
+            continue
+        if seen == {int}:
+            casts[column] = "Int64"
+        elif seen == {bool}:
+            casts[column] = "boolean"
+    return frame.astype(casts) if casts else frame
+
+
+def _pareto_column(frame: pd.DataFrame, objectives: list[tuple[str, str]]) -> np.ndarray:
+    if frame.empty:
+        return np.zeros(0, dtype=bool)
+    done = (frame["state"] == "COMPLETE").to_numpy()
+    values = frame[[f"objective_{name}" for name, _ in objectives]].to_numpy(np.float64)
+    mask = np.zeros(len(frame), dtype=bool)
+    mask[done] = pareto_mask(values[done], [d for _, d in objectives])
+    return mask
+
+
+def _ordered_columns(columns: list[str], objectives: list[tuple[str, str]]) -> list[str]:
+    present = set(columns)
+    head = ["number", "state", *(f"objective_{name}" for name, _ in objectives), "pareto"]
+    head += [c for c in (*LEADING_ATTRS, *ARCH_COLUMNS) if c in present]
+    # Layer columns keep layer order, and within a layer the order of the layer's fields.
+    layers = sorted(
+        (c for c in columns if c.startswith("layer") and c.split("_", 1)[0][5:].isdigit()),
+        key=lambda c: int(c.split("_", 1)[0][5:]),
+    )
+    params = sorted(c for c in columns if c.startswith("params_"))
+    tail = [c for c in ("datetime_start", "datetime_complete") if c in present]
+    taken = set(head) | set(layers) | set(params) | set(tail)
+    rest = sorted(c for c in columns if c not in taken)
+    return [*head, *layers, *params, *rest, *tail]
+
+
+def load_curves(storage: str, study: str, *, reader: Reader = "auto") -> pd.DataFrame:
+    """Per-epoch learning curves in long format: columns ``number`` (trial), ``epoch``
+    (1-based), ``metric`` (``train_loss``, ``val_loss``, ``val_accuracy``) and ``value``,
+    sorted by trial, epoch and metric. Trials that ran no epoch are absent."""
+    curves = read_user_attr(storage, study, "curves", reader=reader)
+    numbers: list[int] = []
+    epochs: list[int] = []
+    metrics: list[str] = []
+    values: list[float] = []
+    for number in sorted(curves):
+        for row in json.loads(curves[number]):
+            epoch = int(row["epoch"])
+            for metric in sorted(row):
+                if metric == "epoch":
+                    continue
+                numbers.append(number)
+                epochs.append(epoch)
+                metrics.append(metric)
+                values.append(float(row[metric]))
+    return pd.DataFrame(
+        {
+            "number": pd.Series(numbers, dtype="int64"),
+            "epoch": pd.Series(epochs, dtype="int64"),
+            "metric": pd.Series(metrics, dtype="object"),
+            "value": pd.Series(values, dtype="float64"),
+        }
+    )
+
+
+def param_importances(
+    storage: str, study: str, *, objective: int = 0, min_trials: int = 4
+) -> dict[str, float]:
+    """Importance of each parameter for the ``objective``-th objective (Optuna's fANOVA with
+    a fixed seed; the values sum to 1), most important first.
+
+    Only parameters that every complete trial has are assessed. Empty when fewer than
+    ``min_trials`` trials completed or when Optuna cannot assess any parameter (e.g. none
+    varies). Reads the study through Optuna, so it is slower than :func:`load_trials`.
+    """
+    import optuna
+    from optuna.importance import FanovaImportanceEvaluator, get_param_importances
+
+    st = open_study(storage, study)
+    done = st.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
+    if len(done) < max(min_trials, 2):
+        return {}
+    try:
+        importances = get_param_importances(
+            st,
+            evaluator=FanovaImportanceEvaluator(seed=0),
+            target=lambda t: t.values[objective],
+        )
+    except (ValueError, RuntimeError, ZeroDivisionError):
+        return {}
+    return {name: float(value) for name, value in importances.items() if np.isfinite(value)}
+
+
 def rank(frame: pd.DataFrame) -> pd.DataFrame:
-    """Complete trials first, ordered best first by the first objective, then the rest."""
+    """Complete trials first, ordered best first by the first objective (ties by number),
+    then the rest by number."""
     objectives = frame.attrs.get("objectives") or []
     if frame.empty or not objectives:
         return frame
     name, direction = objectives[0]
     column = f"objective_{name}"
-    done = frame[frame["state"] == TrialState.COMPLETE.name]
-    rest = frame[frame["state"] != TrialState.COMPLETE.name]
-    if column in done:
-        done = done.sort_values(column, ascending=direction == "minimize", kind="stable")
-    return pd.concat([done, rest.sort_values("number")])
+    done = frame[frame["state"] == "COMPLETE"].sort_values("number")
+    rest = frame[frame["state"] != "COMPLETE"].sort_values("number")
+    done = done.sort_values(column, ascending=direction == "minimize", kind="stable")
+    return pd.concat([done, rest])
 
 
 def ranked_rows(storage: str, study: str, top: int = 20) -> tuple[list[dict], list[str]]:
@@ -119,7 +257,11 @@ def ranked_rows(storage: str, study: str, top: int = 20) -> tuple[list[dict], li
 
 
 def write_table(storage: str, study: str, fmt: str, output: Path | None) -> Path:
-    """Write every trial, ranked, as csv, parquet or json; returns the path written."""
+    """Write every trial, ranked, as ``csv``, ``parquet`` or ``json`` (records, ISO dates);
+    returns the path written (default ``<study>.<fmt>``). Raises ``ValueError`` for another
+    format."""
+    if fmt not in ("csv", "parquet", "json"):
+        raise ValueError(f"format must be csv, parquet or json, got {fmt!r}")
     frame = rank(load_trials(storage, study))
     path = Path(output) if output else Path(f"{study}.{fmt}")
     if fmt == "csv":
