@@ -133,6 +133,23 @@ def configure_trials(p: argparse.ArgumentParser) -> None:
     p.add_argument("--output", type=Path, help="file to write with --format")
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from nas.report import write_report
+
+    page = write_report(args.storage, args.study, args.output, top=args.top)
+    print(f"wrote {page}")
+    return 0
+
+
+def configure_report(p: argparse.ArgumentParser) -> None:
+    from nas.store import DEFAULT_STORAGE
+
+    p.add_argument("study", help="study name")
+    p.add_argument("--storage", default=DEFAULT_STORAGE, help="results store URL")
+    p.add_argument("--output", type=Path, required=True, help="folder to write the report to")
+    p.add_argument("--top", type=int, default=10, help="rows of the top-trials table")
+
+
 COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], Callable, str]] = {
     "validate": (
         cmd_validate,
@@ -141,6 +158,7 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], Callable, str]] =
     ),
     "search": (cmd_search, configure_search, "run or resume the search an experiment describes"),
     "trials": (cmd_trials, configure_trials, "ranked table of a study's trials (best first)"),
+    "report": (cmd_report, configure_report, "HTML page with plots and the top trials of a study"),
 }
 
 

@@ -1,0 +1,158 @@
+"""Plots of a study, each drawn on a matplotlib ``Axes`` the caller owns.
+
+The functions take the frames of :mod:`nas.analysis` (``load_trials``, ``load_curves``) and
+never touch pyplot's global state, so a notebook can place them in its own figures and a
+report can render them without a display.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from itertools import combinations
+
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.ticker import MaxNLocator
+
+from nas.pareto import pareto_mask
+
+# Direction of each metric a plot may put on an axis, whether or not the study optimised it.
+METRIC_DIRECTIONS = {
+    "val_accuracy": "maximize",
+    "test_accuracy": "maximize",
+    "val_loss": "minimize",
+    "test_loss": "minimize",
+    "train_loss": "minimize",
+    "n_params": "minimize",
+    "flops": "minimize",
+    "train_seconds": "minimize",
+    "compile_seconds": "minimize",
+    "wall_seconds": "minimize",
+}
+LABELS = {
+    "val_accuracy": "validation accuracy",
+    "test_accuracy": "test accuracy",
+    "val_loss": "validation loss",
+    "test_loss": "test loss",
+    "train_loss": "training loss",
+    "n_params": "parameters",
+    "flops": "FLOPs per example",
+    "train_seconds": "training seconds",
+    "compile_seconds": "compile seconds",
+    "wall_seconds": "seconds per trial",
+}
+# Metrics spanning orders of magnitude read better on a log axis.
+LOG_SCALE = ("n_params", "flops")
+FRONT_COLOR = "tab:red"
+OTHER_COLOR = "tab:gray"
+
+
+def label(metric: str) -> str:
+    return LABELS.get(metric, metric)
+
+
+def complete(frame: pd.DataFrame) -> pd.DataFrame:
+    """The complete trials of a trials frame."""
+    return frame[frame["state"] == "COMPLETE"] if len(frame) else frame
+
+
+def front_pairs(frame: pd.DataFrame) -> list[tuple[str, str]]:
+    """``(x, y)`` metric pairs worth a Pareto plot: every pair of the study's objectives
+    (the metric to minimise on x), then validation accuracy against parameters if no pair
+    covers it. Only metrics with a column in ``frame`` are used."""
+    directions = {name: d for name, d in frame.attrs.get("objectives", []) if name in frame}
+    pairs = []
+    for a, b in combinations(directions, 2):
+        swap = directions[b] == "minimize" and directions[a] == "maximize"
+        pairs.append((b, a) if swap else (a, b))
+    wanted = ("n_params", "val_accuracy")
+    if wanted not in pairs and wanted[::-1] not in pairs and set(wanted) <= set(frame.columns):
+        pairs.append(wanted)
+    return pairs
+
+
+def plot_front(
+    ax: Axes, frame: pd.DataFrame, x: str, y: str, directions: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """Complete trials as points in ``(x, y)``, those on the 2-D Pareto front of the two
+    metrics in red, joined by a step line and labelled with their numbers. ``directions``
+    default to the study's objectives, then :data:`METRIC_DIRECTIONS`. Returns the front's
+    rows, ordered along ``x``."""
+    if directions is None:
+        known = {**METRIC_DIRECTIONS, **dict(frame.attrs.get("objectives", []))}
+        directions = [known[x], known[y]]
+    done = complete(frame).dropna(subset=[x, y])
+    values = done[[x, y]].to_numpy(np.float64)
+    on_front = pareto_mask(values, directions) if len(done) else np.zeros(0, bool)
+    front = done[on_front].sort_values([x, y])
+    rest = done[~on_front]
+    ax.scatter(rest[x], rest[y], s=18, color=OTHER_COLOR, alpha=0.6, label="trials")
+    ax.scatter(front[x], front[y], s=30, color=FRONT_COLOR, label="Pareto front", zorder=3)
+    if len(front) > 1:
+        ax.step(front[x], front[y], where="post", color=FRONT_COLOR, alpha=0.5)
+    for _, row in front.iterrows():
+        ax.annotate(
+            f"#{int(row['number'])}",
+            (row[x], row[y]),
+            textcoords="offset points",
+            xytext=(4, 4),
+            fontsize=8,
+        )
+    _scale(ax, x, "x")
+    _scale(ax, y, "y")
+    ax.set_xlabel(label(x))
+    ax.set_ylabel(label(y))
+    ax.set_title(f"{label(y)} against {label(x)}")
+    ax.legend(loc="best", fontsize=8)
+    ax.grid(alpha=0.3)
+    return front
+
+
+def plot_history(ax: Axes, frame: pd.DataFrame, objective: int = 0) -> None:
+    """The ``objective``-th objective of each complete trial against its number, with the
+    best value so far as a line."""
+    name, direction = frame.attrs["objectives"][objective]
+    column = f"objective_{name}"
+    done = complete(frame).sort_values("number")
+    values = done[column].to_numpy(np.float64)
+    best = np.fmax.accumulate(values) if direction == "maximize" else np.fmin.accumulate(values)
+    ax.scatter(done["number"], values, s=18, color=OTHER_COLOR, label="trial")
+    ax.step(done["number"], best, where="post", color=FRONT_COLOR, label="best so far")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("trial")
+    ax.set_ylabel(label(name))
+    ax.set_title(f"Optimisation history ({direction} {label(name)})")
+    ax.legend(loc="best", fontsize=8)
+    ax.grid(alpha=0.3)
+
+
+def plot_importances(ax: Axes, importances: Mapping[str, float]) -> None:
+    """Horizontal bars, most important parameter on top."""
+    items = sorted(importances.items(), key=lambda item: item[1])
+    ax.barh([name for name, _ in items], [value for _, value in items], color="tab:blue")
+    ax.set_xlabel("importance (fANOVA, sums to 1)")
+    ax.set_title("Parameter importances")
+    ax.grid(alpha=0.3, axis="x")
+
+
+def plot_curves(
+    ax: Axes, curves: pd.DataFrame, numbers: Sequence[int], metric: str = "val_accuracy"
+) -> None:
+    """``metric`` per epoch for the trials ``numbers`` (a line each, in that order)."""
+    rows = curves[curves["metric"] == metric]
+    for number in numbers:
+        trial = rows[rows["number"] == number].sort_values("epoch")
+        ax.plot(trial["epoch"], trial["value"], marker="o", markersize=3, label=f"#{number}")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(label(metric))
+    ax.set_title(f"Learning curves: {label(metric)}")
+    if numbers:
+        ax.legend(loc="best", fontsize=8)
+    ax.grid(alpha=0.3)
+
+
+def _scale(ax: Axes, metric: str, axis: str) -> None:
+    if metric in LOG_SCALE:
+        (ax.set_xscale if axis == "x" else ax.set_yscale)("log")
