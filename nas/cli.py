@@ -150,6 +150,51 @@ def configure_report(p: argparse.ArgumentParser) -> None:
     p.add_argument("--top", type=int, default=10, help="rows of the top-trials table")
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from nas.export import ExportError, export_trial
+
+    try:
+        done = export_trial(
+            args.storage,
+            args.study,
+            args.output,
+            weights=args.weights,
+            trial=args.trial,
+            pick=args.pick,
+            artifacts=args.artifacts,
+        )
+    except ExportError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print(f"wrote {done.model} and {done.weights} (trial {done.trial})")
+    return 0
+
+
+def _trial_choice(value: str) -> str:
+    if value != "best" and not value.isdigit():
+        raise argparse.ArgumentTypeError(f"expected 'best' or a trial number, got {value!r}")
+    return value
+
+
+def configure_export(p: argparse.ArgumentParser) -> None:
+    from nas.store import DEFAULT_STORAGE
+
+    p.add_argument("study", help="study name")
+    p.add_argument("--storage", default=DEFAULT_STORAGE, help="results store URL")
+    p.add_argument(
+        "--trial", type=_trial_choice, default="best", help="'best' (default) or a trial number"
+    )
+    p.add_argument(
+        "--pick",
+        choices=["accuracy", "params", "knee"],
+        default="knee",
+        help="with several objectives, which Pareto-front trial 'best' means (default knee)",
+    )
+    p.add_argument("--output", type=Path, required=True, help="Python file to write")
+    p.add_argument("--weights", type=Path, help="weights file (default: OUTPUT as .msgpack)")
+    p.add_argument("--artifacts", help="folder of the study's weight files, if not the default")
+
+
 COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], Callable, str]] = {
     "validate": (
         cmd_validate,
@@ -159,6 +204,11 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], Callable, str]] =
     "search": (cmd_search, configure_search, "run or resume the search an experiment describes"),
     "trials": (cmd_trials, configure_trials, "ranked table of a study's trials (best first)"),
     "report": (cmd_report, configure_report, "HTML page with plots and the top trials of a study"),
+    "export": (
+        cmd_export,
+        configure_export,
+        "write a trial as a standalone Flax module plus its weights",
+    ),
 }
 
 
