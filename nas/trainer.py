@@ -14,6 +14,7 @@ evaluation is one compiled call per fixed-size batch, so sets of any size share 
 from __future__ import annotations
 
 import collections
+import contextlib
 import math
 import threading
 import time
@@ -231,7 +232,10 @@ class Trainer:
         except BaseException:
             # Steps run asynchronously: never let an interrupt leave a computation running on
             # buffers that are freed while it runs (a crash at exit).
-            jax.block_until_ready(state)
+            # The interrupt may come after a step took the donated state and before its
+            # result was bound; those buffers are gone, and the interrupt must still win.
+            with contextlib.suppress(Exception):
+                jax.block_until_ready(state)
             raise
         last = history[-1]
         return TrainResult(
