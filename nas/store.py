@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import os
 import sqlite3
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -64,11 +65,19 @@ def open_storage(url: str) -> BaseStorage:
         Path(url).parent.mkdir(parents=True, exist_ok=True)
         return JournalStorage(JournalFileBackend(url))
     kwargs: dict[str, Any] = {}
+    if url.startswith(("postgresql://", "postgres://")):
+        # SQLAlchemy maps a bare postgresql:// to psycopg 3; the toolkit ships psycopg2.
+        url = "postgresql+psycopg2://" + url.split("://", 1)[1]
     if url.startswith("sqlite:///"):
         kwargs["engine_kwargs"] = {"creator": functools.partial(_sqlite_connect, url)}
-    return RDBStorage(
-        url, heartbeat_interval=HEARTBEAT_SECONDS, grace_period=GRACE_SECONDS, **kwargs
-    )
+    with warnings.catch_warnings():
+        # Heartbeats are how a restarted driver tells dead trials from live ones; Optuna
+        # flags the argument as experimental, which users need not be told each time.
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return RDBStorage(
+            url, heartbeat_interval=HEARTBEAT_SECONDS, grace_period=GRACE_SECONDS, **kwargs
+        )
+
 
 
 def _sqlite_connect(url: str) -> sqlite3.Connection:
