@@ -52,9 +52,7 @@ def output_shape(layer: Layer, shape: Shape) -> Shape:
         if kind == "flat":
             raise ShapeError("pool needs a sequence or image input, got a flat one")
         stride = layer.stride or layer.window
-        spatial = tuple(
-            _window_out(s, layer.window, stride, "valid", "pool") for s in shape[:-1]
-        )
+        spatial = tuple(_window_out(s, layer.window, stride, "valid", "pool") for s in shape[:-1])
         return (*spatial, shape[-1])
     if isinstance(layer, GlobalPool):
         if kind == "flat":

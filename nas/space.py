@@ -13,7 +13,7 @@ Format::
         features: {choices: [32, 64, 128]}
         dropout: {low: 0.0, high: 0.3}
       - one_of:                  # or a choice of layer type, each option with its own fields
-          - {type: pool, kind: {choices: [max, avg]}, window: 2}
+          - {type: norm, kind: {choices: [batch, layer]}}
           - {type: dropout, rate: {low: 0.1, high: 0.5}}
         repeat: {low: 0, high: 1}
     optimizer:                   # optional; defaults are Architecture's

@@ -121,6 +121,44 @@ def test_one_name_one_distribution_and_listed(name: str, shapes: list) -> None:
     assert "optimizer.learning_rate" in summary.continuous
 
 
+ROOT = SPACES.parent
+
+
+def readme_space() -> str:
+    """The first ```yaml block under the README's "### Search spaces" heading."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("\n### Search spaces", 1)[1]
+    return section.split("```yaml\n", 1)[1].split("```", 1)[0]
+
+
+def docstring_space() -> str:
+    """The literal block after "Format::" in nas/space.py's docstring, dedented."""
+    import textwrap
+
+    import nas.space
+
+    block = []
+    for line in nas.space.__doc__.split("Format::\n", 1)[1].splitlines()[1:]:
+        if line and not line.startswith(" "):
+            break  # the literal block ends at the first unindented line
+        block.append(line)
+    return textwrap.dedent("\n".join(block))
+
+
+@pytest.mark.parametrize("example", [readme_space, docstring_space], ids=lambda f: f.__name__)
+def test_documented_example_space_is_valid(example) -> None:
+    # The examples users copy must load and give candidates that build on a flat input.
+    space = space_from_text(example())
+    assert space.input_kind == "flat"
+    space.check_input((64,))
+    types = set()
+    for seed in range(40):
+        arch = space.sample(RandomSuggest(seed))
+        assert len(trace_shapes(arch.layers, (64,))) == len(arch.layers)
+        types |= {layer.type for layer in arch.layers}
+    assert "dense" in types and types & {"norm", "dropout"}, "the one_of template is sampled"
+
+
 def test_mlp_param_names_follow_existing_layers() -> None:
     space = load_space(SPACES / "mlp.yaml")
     depths = set()
