@@ -15,11 +15,16 @@ when some trial has a value for it):
   ``layer{i}_activation``, ... (every field of the layer);
 - every sampled parameter as ``params_<name>`` (sorted by name);
 - the remaining user attributes (``signature``, ``weights``, ``attempt``, ``architecture``,
-  ...), then ``datetime_start``, ``datetime_complete``.
+  ...), then ``datetime_start``, ``datetime_complete``. ``weights`` is the name of the
+  trial's weight file, NA where none is kept: never saved, or deleted later under the
+  ``artifacts.keep_weights`` policy.
 
-Per-epoch curves (the ``curves`` attribute) come from :func:`load_curves` in long format;
-tracebacks stay in the store. ``frame.attrs`` holds ``study``, ``storage``, ``objectives``
-(``[name, direction]`` pairs) and ``dataset``.
+Test metrics come from the study's ``test_metrics`` attribute (Optuna does not let a finished
+trial change, and the test split is evaluated after the search). Per-epoch curves (the
+``curves`` attribute) come from :func:`load_curves` in long format; tracebacks stay in the
+store. ``frame.attrs`` holds ``study``, ``storage``, ``objectives`` (``[name, direction]``
+pairs), ``dataset`` and ``weights_dropped`` (trial number -> the keep_weights policy that
+deleted its weight file, e.g. ``best_k (k=5)``).
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from nas.errors import UsageError
 from nas.pareto import pareto_mask
 from nas.records import Reader, StudyRecords, open_study, read_study, read_user_attr
 
@@ -56,6 +62,7 @@ ARCH_COLUMNS = ("depth", "skip", "optimizer", "learning_rate", "weight_decay", "
 # Bulky attributes with views of their own (load_curves) or of no use in a table.
 NOT_IN_FRAME = ("curves", "traceback")
 CURVE_COLUMNS = ("number", "epoch", "metric", "value")
+TABLE_FORMATS = ("csv", "parquet", "json")
 
 
 def flatten_architecture(text: str | None) -> dict[str, Any]:
@@ -89,12 +96,16 @@ def load_trials(storage: str, study: str, *, reader: Reader = "auto") -> pd.Data
     records = read_study(storage, study, reader=reader, exclude=NOT_IN_FRAME)
     objectives = objectives_of(records)
     test = records.user_attrs.get("test_metrics", {})
+    dropped = {int(k): v for k, v in records.user_attrs.get("weights_dropped", {}).items()}
     rows = []
     for t in records.trials:
         row: dict[str, Any] = {"number": t.number, "state": t.state}
         for (name, _), value in zip(objectives, t.values or (), strict=False):
             row[f"objective_{name}"] = value
         row.update(t.user_attrs)
+        if t.number in dropped:
+            # The trial's attribute still names the file; the file is gone.
+            row["weights"] = None
         row.update(test.get(str(t.number), {}))
         row.update(flatten_architecture(t.user_attrs.get("architecture")))
         for name, value in t.params.items():
@@ -114,6 +125,7 @@ def load_trials(storage: str, study: str, *, reader: Reader = "auto") -> pd.Data
         storage=storage,
         objectives=[list(o) for o in objectives],
         dataset=records.user_attrs.get("dataset", {}),
+        weights_dropped=dropped,
     )
     return frame
 
@@ -256,12 +268,18 @@ def ranked_rows(storage: str, study: str, top: int = 20) -> tuple[list[dict], li
     return rows, columns
 
 
-def write_table(storage: str, study: str, fmt: str, output: Path | None) -> Path:
+def write_table(storage: str, study: str, fmt: str | None, output: Path | None) -> Path:
     """Write every trial, ranked, as ``csv``, ``parquet`` or ``json`` (records, ISO dates);
-    returns the path written (default ``<study>.<fmt>``). Raises ``ValueError`` for another
-    format."""
-    if fmt not in ("csv", "parquet", "json"):
-        raise ValueError(f"format must be csv, parquet or json, got {fmt!r}")
+    returns the path written (default ``<study>.<fmt>``). ``fmt=None`` takes the format from
+    ``output``'s suffix (``.csv``, ``.parquet``, ``.json``, any case).
+
+    Raises :class:`~nas.errors.UsageError` (a ``ValueError``) for another format or suffix,
+    or when neither ``fmt`` nor ``output`` is given, before reading or writing anything.
+    """
+    if fmt is None:
+        fmt = table_format(output)
+    if fmt not in TABLE_FORMATS:
+        raise UsageError(f"format must be csv, parquet or json, got {fmt!r}")
     frame = rank(load_trials(storage, study))
     path = Path(output) if output else Path(f"{study}.{fmt}")
     if fmt == "csv":
@@ -271,3 +289,17 @@ def write_table(storage: str, study: str, fmt: str, output: Path | None) -> Path
     else:
         frame.to_json(path, orient="records", date_format="iso")
     return path
+
+
+def table_format(output: Path | None) -> str:
+    """The table format ``output``'s suffix names; raises :class:`~nas.errors.UsageError`
+    naming the file where it names none."""
+    if output is None:
+        raise UsageError("give a table format (csv, parquet or json) or an output file")
+    fmt = Path(output).suffix.lower().removeprefix(".")
+    if fmt not in TABLE_FORMATS:
+        raise UsageError(
+            f"cannot tell the table format of {str(output)!r} from its suffix: "
+            "name a .csv, .parquet or .json file, or give --format csv|parquet|json"
+        )
+    return fmt

@@ -1,8 +1,9 @@
 """The ``nas`` command: a thin layer over the library (commands in a registry).
 
-Exit status: 0 on success, 2 on bad input (one-paragraph message naming file, field and
-problem, no traceback, nothing written), 130 when a search was interrupted (finished trials
-are kept; run the same command again to resume).
+Exit status: 0 on success, 2 on bad input (a :class:`nas.errors.UserError`: a one-paragraph
+message naming the file and field, the study or the flag, and the problem; no traceback,
+nothing written), 130 when a search was interrupted (finished trials are kept; run the same
+command again to resume). Any other error is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
@@ -115,8 +116,9 @@ def cmd_trials(args: argparse.Namespace) -> int:
     from nas.analysis import ranked_rows, write_table
     from nas.progress import stdout_console, trials_table
 
-    if args.format:
-        write_table(args.storage, args.study, args.format, args.output)
+    if args.format or args.output:
+        path = write_table(args.storage, args.study, args.format, args.output)
+        print(f"wrote {path}")
         return 0
     rows, columns = ranked_rows(args.storage, args.study, top=args.top)
     stdout_console().print(trials_table(rows, columns, f"trials of {args.study}, best first"))
@@ -129,8 +131,14 @@ def configure_trials(p: argparse.ArgumentParser) -> None:
     p.add_argument("study", help="study name")
     p.add_argument("--storage", default=DEFAULT_STORAGE, help="results store URL")
     p.add_argument("--top", type=int, default=20, help="rows to show (0: all)")
-    p.add_argument("--format", choices=["csv", "parquet", "json"], help="write all trials")
-    p.add_argument("--output", type=Path, help="file to write with --format")
+    p.add_argument(
+        "--format",
+        choices=["csv", "parquet", "json"],
+        help="write all trials in this format (default with --output: from its suffix)",
+    )
+    p.add_argument(
+        "--output", type=Path, help="write all trials to this .csv, .parquet or .json file"
+    )
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -236,15 +244,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     _quiet()
-    from nas.errors import SpecError
+    from nas.errors import UserError
 
     try:
         return args.func(args)
-    except SpecError as err:
+    except UserError as err:
+        # Only the toolkit's own input errors: a stray KeyError or ValueError is a bug, and
+        # reporting it as bad input would hide it from the user and from us.
         print(f"error: {err}", file=sys.stderr)
-        return 2
-    except KeyError as err:  # unknown study and the like: a user error, not a crash
-        print(f"error: {err.args[0]}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

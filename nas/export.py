@@ -99,9 +99,11 @@ def export_trial(
     variables as ``weights`` (default: ``output`` with the suffix ``.msgpack``).
 
     ``artifacts`` overrides the weights folder (default
-    :func:`nas.store.artifacts_dir` of ``storage``). Raises ``KeyError`` for an unknown study
-    and :class:`ExportError` when the trial's weights were not kept or do not fit its
-    architecture.
+    :func:`nas.store.artifacts_dir` of ``storage``). Raises
+    :class:`~nas.errors.UnknownStudy` (a ``KeyError``) for an unknown study, and
+    :class:`ExportError` when the trial's weights were not kept (never saved, or deleted
+    under the keep_weights policy: the message names the policy and the trials that kept
+    theirs), are not in the folder, or do not fit its architecture.
     """
     frame = load_trials(storage, study)
     number = choose_trial(frame, trial, pick)
@@ -114,12 +116,11 @@ def export_trial(
     num_classes = int(dataset["num_classes"])
 
     folder = artifacts_dir(storage, study, artifacts)
-    name = row.get("weights")
-    if not isinstance(name, str) or not (folder / name).exists():
+    name = _weights_name(frame, row, number, study)
+    if not (folder / name).exists():
         raise ExportError(
-            f"the weights of trial {number} of {study} were not kept (looked in {folder}); "
-            "export a trial that kept them with --trial N, or set artifacts.keep_weights "
-            "in the experiment and search again"
+            f"the weights file {name} of trial {number} of {study} is not in {folder}; "
+            "pass --artifacts FOLDER if the study's weights are elsewhere"
         )
     variables = _checked_variables(load_weights(folder, name), arch, input_shape, num_classes)
 
@@ -138,6 +139,33 @@ def export_trial(
     output.write_text(source)
     weights.write_bytes(flax.serialization.msgpack_serialize(variables))
     return Exported(model=output, weights=weights, trial=number)
+
+
+def _weights_name(frame: pd.DataFrame, row: pd.Series, number: int, study: str) -> str:
+    """The name of the trial's weight file; raises :class:`ExportError` saying why the
+    trial kept none and which trials did."""
+    name = row.get("weights")
+    if isinstance(name, str):
+        return name
+    done = frame[frame["state"] == "COMPLETE"]
+    kept = [
+        int(r.number) for r in done.itertuples() if isinstance(getattr(r, "weights", None), str)
+    ]
+    dropped = frame.attrs.get("weights_dropped", {}).get(number)
+    why = (
+        f"were not kept under the keep_weights policy {dropped} (their file was deleted)"
+        if dropped
+        else "were not kept (the search saved none: artifacts.keep_weights was none)"
+    )
+    instead = (
+        f"trials whose weights are kept: {kept}, export one with --trial N"
+        if kept
+        else "no trial of the study kept its weights"
+    )
+    raise ExportError(
+        f"the weights of trial {number} of {study} {why}; {instead}; to keep every trial's "
+        "weights, search again with artifacts: {keep_weights: all}"
+    )
 
 
 def _checked_variables(

@@ -31,6 +31,7 @@ from optuna.storages._rdb import models
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
+from nas.errors import UnknownStudy
 from nas.store import is_journal, open_storage
 
 Reader = Literal["auto", "sql", "optuna"]
@@ -69,8 +70,9 @@ def read_study(
     """All trials of ``study`` in ``storage`` (a URL as :func:`nas.store.open_storage` takes).
 
     Trial user attributes named in ``exclude`` are left out (never read, with ``sql``).
-    Raises ``KeyError`` naming the studies there when ``study`` does not exist and
-    ``ValueError`` for an unknown ``reader`` or ``sql`` on journal storage.
+    Raises :class:`~nas.errors.UnknownStudy` (a ``KeyError``) naming the studies there when
+    ``study`` does not exist and ``ValueError`` for an unknown ``reader`` or ``sql`` on
+    journal storage.
     """
     backend = _open(storage, study, reader)
     if _use_sql(backend, reader):
@@ -115,7 +117,7 @@ def _open(storage: str, study: str, reader: Reader) -> optuna.storages.BaseStora
         backend = open_storage(storage)
     names = [s.study_name for s in backend.get_all_studies()]
     if study not in names:
-        raise KeyError(
+        raise UnknownStudy(
             f"no study {study!r} in {public_url(storage)}; studies there: {sorted(names) or 'none'}"
         )
     return backend

@@ -26,6 +26,7 @@ import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import optuna
@@ -171,7 +172,10 @@ def _metric(name: str, outcome: TrialOutcome, stats: dict[str, int]) -> float:
 
 
 def _keep_weights(study: optuna.Study, policy: str, k: int) -> set[int]:
-    """Trial numbers whose weights the artifacts policy keeps."""
+    """Trial numbers whose weights the artifacts policy keeps: every complete trial (``all``),
+    none, or the ``k`` best by the first objective (ties to the lower number) plus, with
+    several objectives, the Pareto front (``best_k``). Once dropped, a trial never comes
+    back: later trials only push it further down."""
     if policy == "none":
         return set()
     done = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
@@ -462,12 +466,35 @@ def _violation(stats: dict[str, int], constraints: Any) -> str | None:
     return None
 
 
-def _prune_weight_files(study: optuna.Study, folder, artifacts: Any) -> None:
+def _policy_text(artifacts: Any) -> str:
+    """The keep_weights policy in words, as messages about dropped weights quote it."""
+    if artifacts.keep_weights == "best_k":
+        return f"best_k (k={artifacts.k})"
+    return str(artifacts.keep_weights)
+
+
+def _prune_weight_files(study: optuna.Study, folder: Path, artifacts: Any) -> None:
+    """Delete the weight files the policy no longer keeps and record each such trial in the
+    study's ``weights_dropped`` attribute (trial number -> policy in words).
+
+    The trial's own ``weights`` attribute still names the deleted file, since Optuna does
+    not let a finished trial change; readers (:func:`nas.analysis.load_trials`) consult the
+    study attribute instead.
+    """
     keep = _keep_weights(study, artifacts.keep_weights, artifacts.k)
+    dropped: dict[str, str] = {}
     for path in folder.glob("trial_*.msgpack"):
         number = int(path.stem.removeprefix("trial_"))
         if number not in keep:
             path.unlink(missing_ok=True)
+            dropped[str(number)] = _policy_text(artifacts)
+    if dropped:
+        # Read just before writing, so entries other drivers of the study added are kept.
+        # Two drivers writing at the same moment can still lose one's entries; a reader then
+        # finds the file missing and says so (nas.export), so nothing claims weights that
+        # are gone.
+        known = study.user_attrs.get("weights_dropped", {})
+        study.set_user_attr("weights_dropped", {**known, **dropped})
 
 
 def best_trials(study: optuna.Study) -> list[FrozenTrial]:

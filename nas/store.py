@@ -5,11 +5,16 @@ RDB storage with heartbeats, so trials of a driver that died are found stale; a 
 ``.log`` or ``.jsonl`` opens a journal file (safe for several drivers on one file system).
 
 Every trial carries these user attributes (see :data:`ATTRS`): ``architecture`` (canonical
-JSON), ``signature``, ``n_params``, ``flops``, the metrics, ``curves`` (per-epoch metrics),
+JSON), ``signature``, ``n_params``, ``flops``, the final metrics (``train_loss``, ``val_loss``,
+``val_accuracy``), ``curves`` (per-epoch metrics),
 ``compile_seconds``/``train_seconds``/``eval_seconds``, ``device``, ``node``, ``fail_reason``
-and ``traceback`` where it failed, ``weights`` (a path relative to the artifacts folder) while
-its weights are kept, and ``test_accuracy``/``test_loss`` for the best trials only. The study
-carries ``space`` (the space as JSON), ``experiment`` and ``dataset`` user attributes.
+and ``traceback`` where it failed, and ``weights`` (the file's name in the artifacts folder)
+where its weights were saved. Optuna does not let a finished trial change, so what is learnt
+about a trial later lives in the study's user attributes: ``test_metrics`` (trial number ->
+``test_accuracy``/``test_loss``, for the best trials only, evaluated after the search) and
+``weights_dropped`` (trial number -> the keep_weights policy that deleted its weight file;
+the trial's ``weights`` attribute still names the file). The study also carries ``space``
+(the space as JSON), ``objectives``, ``experiment`` and ``dataset``.
 """
 
 from __future__ import annotations
@@ -26,6 +31,8 @@ import optuna
 from optuna.storages import BaseStorage, JournalStorage, RDBStorage
 from optuna.storages.journal import JournalFileBackend
 
+from nas.errors import UnknownStudy
+
 HEARTBEAT_SECONDS = 5
 GRACE_SECONDS = 30
 DEFAULT_STORAGE = "sqlite:///nas.db"
@@ -38,8 +45,6 @@ ATTRS = (
     "train_loss",
     "val_loss",
     "val_accuracy",
-    "test_loss",
-    "test_accuracy",
     "curves",
     "compile_seconds",
     "train_seconds",
@@ -77,7 +82,6 @@ def open_storage(url: str) -> BaseStorage:
         return RDBStorage(
             url, heartbeat_interval=HEARTBEAT_SECONDS, grace_period=GRACE_SECONDS, **kwargs
         )
-
 
 
 def _sqlite_connect(url: str) -> sqlite3.Connection:
@@ -125,9 +129,10 @@ def load_weights(folder: Path, name: str) -> Any:
 
 
 def load_study(url: str, study: str) -> optuna.Study:
-    """An existing study; raises ``KeyError`` naming the studies that exist."""
+    """An existing study; raises :class:`~nas.errors.UnknownStudy` (a ``KeyError``) naming
+    the studies that exist."""
     storage = open_storage(url)
     names = [s.study_name for s in storage.get_all_studies()]
     if study not in names:
-        raise KeyError(f"no study {study!r} in {url}; studies there: {sorted(names) or 'none'}")
+        raise UnknownStudy(f"no study {study!r} in {url}; studies there: {sorted(names) or 'none'}")
     return optuna.load_study(study_name=study, storage=storage)

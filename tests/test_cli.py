@@ -10,13 +10,17 @@ import time
 from pathlib import Path
 
 import optuna
+import pandas as pd
 import pytest
 from optuna.trial import TrialState
 
+from nas import analysis
+from nas.cli import main
 from nas.search import counted_trials
 from nas.store import open_storage
 
 from .helpers import write_experiment
+from .studies import searched
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -102,8 +106,46 @@ def test_bad_experiment_exit_2_and_no_store(tmp_path):
 
 def test_unknown_study_exit_2(tmp_path):
     write_experiment(tmp_path)
-    out = nas("trials", "nope", "--storage", f"sqlite:///{tmp_path}/x.db", cwd=tmp_path)
-    assert out.returncode == 2 and "no study 'nope'" in out.stderr
+    storage = f"sqlite:///{tmp_path}/x.db"
+    out = nas("trials", "nope", "--storage", storage, cwd=tmp_path)
+    assert out.returncode == 2
+    assert out.stderr.strip() == f"error: no study 'nope' in {storage}; studies there: none"
+
+
+def test_internal_key_error_is_not_reported_as_bad_input(tmp_path_factory, monkeypatch):
+    # Exit status 2 promises the user's input was wrong; a KeyError inside the toolkit is a
+    # bug and must surface as one.
+    study = searched("mlp", tmp_path_factory)
+
+    def broken(*args, **kwargs):
+        raise KeyError("val_accuracy")
+
+    monkeypatch.setattr(analysis, "ranked_rows", broken)
+    with pytest.raises(KeyError, match="val_accuracy"):
+        main(["trials", study.study, "--storage", study.storage])
+
+
+READ_TABLE = {"csv": pd.read_csv, "parquet": pd.read_parquet, "json": pd.read_json}
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet", ".json", ".CSV"])
+def test_trials_output_takes_the_format_from_the_suffix(suffix, tmp_path_factory, tmp_path):
+    study = searched("mlp", tmp_path_factory)
+    output = tmp_path / f"trials{suffix}"
+    assert main(["trials", study.study, "--storage", study.storage, "--output", str(output)]) == 0
+    table = READ_TABLE[suffix[1:].lower()](output)
+    frame = analysis.load_trials(study.storage, study.study)
+    assert sorted(table["number"]) == sorted(frame["number"])
+    assert "val_accuracy" in table.columns
+
+
+def test_trials_output_with_an_unknown_suffix_exit_2(tmp_path_factory, tmp_path, capsys):
+    study = searched("mlp", tmp_path_factory)
+    output = tmp_path / "trials.txt"
+    assert main(["trials", study.study, "--storage", study.storage, "--output", str(output)]) == 2
+    err = capsys.readouterr().err
+    assert str(output) in err and ".csv, .parquet or .json" in err and "--format" in err
+    assert not output.exists()
 
 
 def test_ctrl_c_keeps_finished_trials_and_resume_finishes(tmp_path):

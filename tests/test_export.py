@@ -38,8 +38,10 @@ from nas.cli import main
 from nas.codegen import ACTIVATION_CODE, module_source
 from nas.experiment import load_experiment
 from nas.export import ExportError, choose_trial, export_trial
+from nas.search import run_search
 from nas.store import artifacts_dir, load_weights
 
+from .helpers import write_experiment
 from .studies import searched
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -328,12 +330,41 @@ def test_export_a_trial_by_number_and_the_errors(tmp_path_factory, tmp_path, cap
     with pytest.raises(ExportError, match="has no trial 999"):
         export_trial(study.storage, study.study, tmp_path / "f.py", trial=999)
     empty = tmp_path / "no-artifacts"
-    with pytest.raises(ExportError, match="were not kept"):
+    with pytest.raises(ExportError, match=r"weights file trial_\d+\.msgpack of trial \d+ of mlp"):
         export_trial(study.storage, study.study, tmp_path / "f.py", artifacts=str(empty))
     argv = ["export", "mlp", "--storage", study.storage, "--output", str(tmp_path / "f.py")]
     assert main([*argv, "--trial", str(failed)]) == 2
     assert "is FAIL, not COMPLETE" in capsys.readouterr().err
     assert not (tmp_path / "f.py").exists()
+
+
+def test_export_of_a_trial_whose_weights_were_dropped(tmp_path, capsys):
+    path = write_experiment(
+        tmp_path,
+        trials=4,
+        training="{epochs: 2}",
+        objectives="{val_loss: minimize}",
+        artifacts="{keep_weights: best_k, k: 1}",
+    )
+    run_search(load_experiment(path))
+    storage = f"sqlite:///{tmp_path / 'store.db'}"
+    frame = load_trials(storage, "t")
+    done = frame[frame["state"] == "COMPLETE"]
+    kept = done.loc[done["weights"].notna(), "number"].tolist()
+    dropped = done.loc[done["weights"].isna(), "number"].tolist()
+    assert len(kept) == 1 and len(dropped) == 3
+    output = tmp_path / "m.py"
+    argv = ["export", "t", "--storage", storage, "--output", str(output)]
+    for number in dropped:
+        assert main([*argv, "--trial", str(number)]) == 2
+        err = capsys.readouterr().err
+        assert f"the weights of trial {number} of t were not kept" in err
+        assert "under the keep_weights policy best_k (k=1)" in err
+        assert f"trials whose weights are kept: {kept}" in err
+        assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+        assert not output.exists()
+    assert main([*argv, "--trial", str(kept[0])]) == 0
+    assert output.exists()
 
 
 def empty_frame():

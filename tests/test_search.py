@@ -9,6 +9,7 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
+from nas.analysis import load_trials
 from nas.architecture import Architecture
 from nas.errors import SpecError
 from nas.experiment import load_experiment
@@ -69,26 +70,8 @@ def test_resume_continues_to_target(tmp_path):
     assert run_search(load_experiment(path, {"trials": 4})).new_trials == 0
 
 
-def test_constraints_reject_before_training(tmp_path):
-    exp = load_experiment(
-        write_experiment(
-            tmp_path, constraints="{max_params: 1000}", trials=2, space=SPACE_WITH_SMALL
-        )
-    )
-    run_search(exp)
-    study = _study(exp)
-    rejected = [t for t in study.trials if t.user_attrs.get("rejected")]
-    assert rejected, "the space has candidates above 1000 parameters"
-    for t in rejected:
-        assert t.state == TrialState.FAIL
-        assert t.user_attrs["fail_reason"].startswith("constraint: n_params")
-        assert "compile_seconds" not in t.user_attrs  # never trained
-    assert counted_trials(study) == 2
-    assert all(
-        t.user_attrs["n_params"] <= 1000 for t in study.get_trials(states=(TrialState.COMPLETE,))
-    )
-
-
+# On synthetic data (16 features, 4 classes) the small candidate has 46 parameters and 80
+# FLOPs, the big one 10,756 and 20,480: a limit of 1000 splits them either way.
 SPACE_WITH_SMALL = """
 name: small-or-big
 input: flat
@@ -98,6 +81,82 @@ layers:
 optimizer:
   batch_size: 32
 """
+
+
+@pytest.mark.parametrize(
+    ("constraint", "stat"), [("max_params", "n_params"), ("max_flops", "flops")]
+)
+def test_constraints_reject_before_training(constraint, stat, tmp_path):
+    exp = load_experiment(
+        write_experiment(
+            tmp_path, constraints=f"{{{constraint}: 1000}}", trials=2, space=SPACE_WITH_SMALL
+        )
+    )
+    run_search(exp)
+    study = _study(exp)
+    rejected = [t for t in study.trials if t.user_attrs.get("rejected")]
+    assert rejected, f"the space has candidates above 1000 {stat}"
+    for t in rejected:
+        assert t.state == TrialState.FAIL
+        assert t.user_attrs["fail_reason"].startswith(f"constraint: {stat} ")
+        assert f"> {constraint} 1000" in t.user_attrs["fail_reason"]
+        assert t.user_attrs["counts"] is False
+        assert "compile_seconds" not in t.user_attrs  # never trained
+    assert counted_trials(study) == 2
+    done = study.get_trials(states=(TrialState.COMPLETE,))
+    assert len(done) == 2 and all(t.user_attrs[stat] <= 1000 for t in done)
+
+
+# artifacts, objectives: the first objective ranks, the rest make a Pareto front.
+KEEP_WEIGHTS = {
+    "best_k": ("{keep_weights: best_k, k: 2}", "{val_loss: minimize}"),
+    "best_k-and-front": (
+        "{keep_weights: best_k, k: 1}",
+        "{val_accuracy: maximize, n_params: minimize}",
+    ),
+    "all": ("{keep_weights: all}", "{val_loss: minimize}"),
+    "none": ("{keep_weights: none}", "{val_loss: minimize}"),
+}
+
+
+@pytest.mark.parametrize("case", list(KEEP_WEIGHTS))
+def test_keep_weights_leaves_exactly_the_kept_files(case, tmp_path):
+    artifacts, objectives = KEEP_WEIGHTS[case]
+    exp = load_experiment(
+        write_experiment(
+            tmp_path, trials=5, training="{epochs: 2}", artifacts=artifacts, objectives=objectives
+        )
+    )
+    run_search(exp)
+    study = _study(exp)
+    done = study.get_trials(states=(TrialState.COMPLETE,))
+    assert len(done) == 5
+    policy, k = exp.artifacts.keep_weights, exp.artifacts.k
+    if policy == "all":
+        want = {t.number for t in done}
+    elif policy == "none":
+        want = set()
+    else:
+        sign = -1 if study.directions[0] == optuna.study.StudyDirection.MAXIMIZE else 1
+        ranked = sorted(done, key=lambda t: (sign * t.values[0], t.number))
+        want = {t.number for t in ranked[:k]}
+        if len(study.directions) > 1:
+            want |= {t.number for t in study.best_trials}
+        assert len(want) < len(done), "the case should drop some weights"
+    folder = artifacts_dir(exp.storage, exp.study)
+    files = {p.name for p in folder.iterdir()} if folder.exists() else set()
+    assert files == {f"trial_{n}.msgpack" for n in want}
+    # Readers say which trials kept weights, though a finished trial's own attribute
+    # still names a deleted file.
+    frame = load_trials(exp.storage, exp.study).set_index("number")
+    kept = set(frame.index[frame["weights"].notna()]) if "weights" in frame else set()
+    assert kept == want
+    lost = {t.number for t in done} - want if policy == "best_k" else set()
+    assert frame.attrs["weights_dropped"] == dict.fromkeys(lost, f"best_k (k={k})")
+    # The best trials still got their test metrics from the kept weights.
+    assert set(study.user_attrs["test_metrics"]) == (
+        {str(t.number) for t in study.best_trials} if want else set()
+    )
 
 
 def test_failed_trial_is_recorded_and_search_goes_on(tmp_path):
