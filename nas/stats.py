@@ -43,12 +43,19 @@ def model_stats(arch: Architecture, input_shape: Shape, num_classes: int) -> Mod
     Raises :class:`~nas.shapes.ShapeError` when a layer cannot apply at its input shape.
     """
     shape = tuple(input_shape)
-    input_kind(shape)
-    trace_shapes(arch.layers, shape)
     return ModelStats(
         n_params=_count_params(arch, shape, num_classes),
-        flops=2 * _count_macs(arch, shape, num_classes),
+        flops=forward_flops(arch, shape, num_classes),
     )
+
+
+def forward_flops(arch: Architecture, input_shape: Shape, num_classes: int) -> int:
+    """Per-example forward FLOPs of ``arch`` as :func:`model_stats` counts them, without
+    building the model. Raises :class:`~nas.shapes.ShapeError` like it."""
+    shape = tuple(input_shape)
+    input_kind(shape)
+    trace_shapes(arch.layers, shape)
+    return 2 * _count_macs(arch, shape, num_classes)
 
 
 def _count_params(arch: Architecture, shape: Shape, num_classes: int) -> int:

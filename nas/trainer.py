@@ -2,13 +2,14 @@
 
 Knows nothing of Optuna or Ray. A :class:`Trainer` keeps its compiled programs keyed by the
 architecture's *signature* (plus the data shapes), so a second candidate with the same shapes
-reuses the training-step and evaluation programs of the first: learning rate, weight decay,
+reuses the training and evaluation programs of the first: learning rate, weight decay,
 dropout rates and the seed enter them as traced arrays. What dominates a small model's cost on
 a CPU is compilation, so: initial weights are drawn on the host (:mod:`nas.init`, nothing to
-compile); a training step is one compiled program that gathers its mini-batch from the
-device-resident training set (cheaper to compile than an epoch-long ``lax.scan``); dropout
-masks come from the ``rbg`` generator, whose code compiles far faster than threefry's;
-evaluation is one compiled call per fixed-size batch, so sets of any size share it.
+compile); one compiled call runs a whole epoch (a ``fori_loop`` over its steps, each gathering
+its mini-batch from the device-resident training set), so the host dispatches once per epoch,
+not once per step; dropout masks come from a counter hash, whose code compiles far faster than
+threefry's; evaluation is one compiled call per fixed-size batch, so sets of any size share
+it; and a short run on a CPU is compiled for compile speed (:mod:`nas.xla_options`).
 """
 
 from __future__ import annotations
@@ -33,7 +34,9 @@ from nas.builder import build_model, layer_seed
 from nas.errors import TrialFailed
 from nas.init import init_variables, variable_shapes
 from nas.optim import make_optimizer, with_hyperparams
+from nas.stats import forward_flops
 from nas.xla_cache import enable_compilation_cache
+from nas.xla_options import compiler_options, training_flops
 
 EpochCallback = Callable[[int, dict[str, float]], bool | None]
 """Called after each epoch (1-based) with that epoch's metrics; returning True stops training."""
@@ -115,7 +118,7 @@ class _Programs:
     variable_shapes: dict[str, Any]
     layout: _Layout
     opt_shape: Any
-    step: Any
+    epoch: Any
     eval_batch: Any
     compile_seconds: float = 0.0
 
@@ -205,18 +208,13 @@ class Trainer:
         history: list[dict[str, float]] = []
         train_seconds = eval_seconds = 0.0
         stopped = False
-        counter = 0
         try:
             for epoch in range(1, self.config.epochs + 1):
                 start = time.perf_counter()
                 order = order_rng.permutation(n)[: steps * arch.batch_size].astype(np.int32)
                 order = order.reshape(steps, arch.batch_size)
-                state = (state[0], state[1], np.float32(0.0))
-                for idx in order:
-                    state = programs.step(
-                        state, x_train, y_train, idx, seed_arr, np.int32(counter), rates
-                    )
-                    counter += 1
+                first_step = np.int32((epoch - 1) * steps)
+                state = programs.epoch(state, x_train, y_train, order, seed_arr, first_step, rates)
                 train_loss = float(state[2]) / steps
                 train_seconds += time.perf_counter() - start
                 if not math.isfinite(train_loss):
@@ -230,9 +228,9 @@ class Trainer:
                     stopped = True
                     break
         except BaseException:
-            # Steps run asynchronously: never let an interrupt leave a computation running on
+            # Epochs run asynchronously: never let an interrupt leave a computation running on
             # buffers that are freed while it runs (a crash at exit).
-            # The interrupt may come after a step took the donated state and before its
+            # The interrupt may come after an epoch took the donated state and before its
             # result was bound; those buffers are gone, and the interrupt must still win.
             with contextlib.suppress(Exception):
                 jax.block_until_ready(state)
@@ -279,7 +277,7 @@ class Trainer:
                 variable_shapes=shapes,
                 layout=layout,
                 opt_shape=None,
-                step=None,
+                epoch=None,
                 eval_batch=self._make_eval(arch, model, tuple(input_shape), layout),
             )
         return self._cache[key]
@@ -325,7 +323,6 @@ class Trainer:
             return loss, updates
 
         def step(state, x_all, y_all, idx, seed, counter, rates):
-            self.trace_counts[(signature, "step")] += 1
             (flat, extra), opt_state, loss_sum = state
             step_seed = _mix_seed(seed, counter)
             (loss, updates), grads = jax.value_and_grad(loss_fn, has_aux=True)(
@@ -336,12 +333,23 @@ class Trainer:
             extra = {**extra, **updates}
             return (optax.apply_updates(flat, upd), extra), opt_state, loss_sum + loss
 
+        def epoch(state, x_all, y_all, order, seed, first_step, rates):
+            """One pass over ``order`` (steps x batch indices); the loss slot restarts at 0."""
+            self.trace_counts[(signature, "epoch")] += 1
+
+            def body(i, st):
+                return step(st, x_all, y_all, order[i], seed, first_step + i, rates)
+
+            state = (state[0], state[1], jnp.zeros((), jnp.float32))
+            return jax.lax.fori_loop(0, order.shape[0], body, state)
+
         scalar = jax.ShapeDtypeStruct((), jnp.float32)
-        step_lowered = jax.jit(step, donate_argnums=(0,)).lower(
+        steps = int(x_train.shape[0]) // batch
+        epoch_lowered = jax.jit(epoch, donate_argnums=(0,)).lower(
             ((flat_shape, extra_shape), opt_shape, scalar),
             x_train,
             y_train,
-            jax.ShapeDtypeStruct((batch,), jnp.int32),
+            jax.ShapeDtypeStruct((steps, batch), jnp.int32),
             jax.ShapeDtypeStruct((), jnp.uint32),
             jax.ShapeDtypeStruct((), jnp.int32),
             jax.ShapeDtypeStruct((n_rates,), jnp.float32),
@@ -353,18 +361,22 @@ class Trainer:
             jax.ShapeDtypeStruct((size,), jnp.int32),
             jax.ShapeDtypeStruct((size,), jnp.float32),
         )
+        flops = forward_flops(arch, input_shape, num_classes)
+        options = compiler_options(
+            jax.default_backend(), training_flops(flops, steps * batch, self.config.epochs)
+        )
         # Compiled ahead of time (so compile seconds are measured apart from training), the
         # two programs side by side: XLA compiles without the GIL, and a CPU has cores to spare.
         with ThreadPoolExecutor(max_workers=1) as pool:
-            eval_future = pool.submit(eval_lowered.compile)
-            step_c = step_lowered.compile()
+            eval_future = pool.submit(eval_lowered.compile, compiler_options=options)
+            epoch_c = epoch_lowered.compile(compiler_options=options)
             eval_c = eval_future.result()
         return _Programs(
             model=model,
             variable_shapes=variables_shape,
             layout=layout,
             opt_shape=opt_shape,
-            step=step_c,
+            epoch=epoch_c,
             eval_batch=(eval_c, size),
             compile_seconds=time.perf_counter() - start,
         )

@@ -24,12 +24,14 @@ from nas.store import open_storage
 
 from .helpers import write_experiment
 
+# Wide layers and small batches keep each trial busy for a second or more (one compiled epoch
+# runs all its steps), so the second driver joins while the first still has trials to run.
 SPACE = """
 name: small-batches
 input: flat
 layers:
   - type: dense
-    features: {choices: [16, 32]}
+    features: {choices: [512, 1024]}
 optimizer:
   learning_rate: {low: 1.0e-3, high: 1.0e-2, log: true}
   batch_size: 4
@@ -41,7 +43,7 @@ TRIALS = 6
 def test_two_drivers_share_one_study(kind, tmp_path):
     storage = str(tmp_path / "store.log") if kind == "journal" else f"sqlite:///{tmp_path}/s.db"
     path = write_experiment(
-        tmp_path, trials=TRIALS, training="{epochs: 60}", space=SPACE, storage=storage
+        tmp_path, trials=TRIALS, training="{epochs: 200}", space=SPACE, storage=storage
     )
     command = [sys.executable, "-m", "nas.cli", "search", str(path)]
     env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}

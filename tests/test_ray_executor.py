@@ -105,9 +105,9 @@ def test_worker_keeps_compiled_programs_across_trials(ray_session, synthetic):
         (counts,) = executor.trace_counts()
         (info,) = executor.worker_info()
     assert all(o.state == "complete" for o in outcomes.values())
-    assert counts[(SMALL.signature(), "step")] == 1
+    assert counts[(SMALL.signature(), "epoch")] == 1
     assert counts[(SMALL.signature(), "eval")] == 1
-    assert counts[(WIDER.signature(), "step")] == 1
+    assert counts[(WIDER.signature(), "epoch")] == 1
     assert outcomes[0].timings["compile_seconds"] > 0
     assert outcomes[1].timings["compile_seconds"] == 0
     assert outcomes[3].timings["compile_seconds"] == 0
@@ -181,7 +181,7 @@ name: small-batches
 input: flat
 layers:
   - type: dense
-    features: {choices: [16, 32]}
+    features: {choices: [512, 1024]}
 optimizer:
   learning_rate: {low: 1.0e-3, high: 1.0e-2, log: true}
   batch_size: 4
@@ -212,7 +212,7 @@ class _KillWorkerOnce(Reporter):
 
 
 def test_killed_worker_fails_trial_and_retries_candidate(ray_session, tmp_path):
-    # Small batches make epochs long enough that the kill lands mid-trial.
+    # Wide layers and small batches make epochs long enough that the kill lands mid-trial.
     exp = load_experiment(
         write_experiment(
             tmp_path,
@@ -281,7 +281,9 @@ def test_timeout_stops_trial_cooperatively(ray_session, synthetic):
 
 def test_timeout_restarts_a_worker_that_cannot_stop(ray_session, synthetic):
     """An epoch far longer than the limit and its grace: the worker is killed and replaced."""
-    rows = 400_000
+    # One compiled call runs a whole epoch, so it must be long in compute, not in steps:
+    # 40,000 single-example steps through two 2048-wide layers take tens of seconds.
+    rows = 40_000
     repeat = np.resize(np.arange(len(synthetic.x_train)), rows)
     big = Dataset(
         name="big",
@@ -294,7 +296,7 @@ def test_timeout_restarts_a_worker_that_cannot_stop(ray_session, synthetic):
         num_classes=synthetic.num_classes,
         class_names=synthetic.class_names,
     )
-    one_by_one = replace(SMALL, batch_size=1)
+    one_by_one = replace(SMALL, layers=(Dense(2048), Dense(2048)), batch_size=1)
     execution = ExecutionConfig(workers=1, trial_timeout=0.5)
     with RayExecutor(big, TrainConfig(epochs=1), execution, stop_grace=1.0) as executor:
         (before,) = executor.worker_info()

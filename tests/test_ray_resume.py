@@ -30,7 +30,7 @@ name: small-batches
 input: flat
 layers:
   - type: dense
-    features: {choices: [16, 32]}
+    features: {choices: [512, 1024]}
 optimizer:
   learning_rate: {low: 1.0e-3, high: 1.0e-2, log: true}
   batch_size: 4
