@@ -48,7 +48,14 @@ json.dump({"total_seconds": total, "best_val_accuracy": float(frame["val_accurac
 """
 
 
-def run_toolkit(trials: int, epochs: int, seed: int, folder: Path, cache: str = "off") -> dict:
+def run_toolkit(
+    trials: int,
+    epochs: int,
+    seed: int,
+    folder: Path,
+    cache: str = "off",
+    fast_compile: str = "auto",
+) -> dict:
     exp = folder / "exp.yaml"
     exp.write_text(
         textwrap.dedent(f"""\
@@ -67,9 +74,15 @@ def run_toolkit(trials: int, epochs: int, seed: int, folder: Path, cache: str = 
     )
     out = folder / "toolkit.json"
     (folder / "bench.db").unlink(missing_ok=True)
-    env = {**os.environ, "NAS_COMPILATION_CACHE": cache}
+    env = {**os.environ, "NAS_COMPILATION_CACHE": cache, "NAS_XLA_FAST_COMPILE": fast_compile}
     subprocess.run([sys.executable, "-c", TOOLKIT_RUN, str(exp), str(out)], check=True, env=env)
     return json.loads(out.read_text())
+
+
+def run_toolkit_xla_defaults(trials: int, epochs: int, seed: int, folder: Path) -> dict:
+    """The toolkit compiling with XLA's default CPU options, to show what fast compilation
+    (nas.xla_options) buys."""
+    return run_toolkit(trials, epochs, seed, folder, fast_compile="off")
 
 
 def run_toolkit_warm(trials: int, epochs: int, seed: int, folder: Path) -> dict:
@@ -118,13 +131,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, default=20)
     parser.add_argument("--epochs", type=int, default=20)
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     args = parser.parse_args()
-    runs = {"toolkit": [], "plain": [], "toolkit_warm_cache": []}
+    runs = {"toolkit": [], "plain": [], "toolkit_xla_defaults": [], "toolkit_warm_cache": []}
     for seed in args.seeds:
         for name, fn in (
             ("toolkit", run_toolkit),
             ("plain", run_plain),
+            ("toolkit_xla_defaults", run_toolkit_xla_defaults),
             ("toolkit_warm_cache", run_toolkit_warm),
         ):
             with tempfile.TemporaryDirectory() as tmp:
@@ -144,6 +158,7 @@ def main() -> None:
         "median_seconds_per_trial": per_trial,
         "speedup_per_trial": per_trial["plain"] / per_trial["toolkit"],
         "speedup_per_trial_warm_cache": per_trial["plain"] / per_trial["toolkit_warm_cache"],
+        "speedup_per_trial_xla_defaults": per_trial["plain"] / per_trial["toolkit_xla_defaults"],
         "best_val_accuracy": {k: [r["best_val_accuracy"] for r in v] for k, v in runs.items()},
         "mean_best_val_accuracy": {
             k: statistics.mean(r["best_val_accuracy"] for r in v) for k, v in runs.items()
@@ -177,6 +192,10 @@ def main() -> None:
         f"Median seconds per trial: toolkit {per_trial['toolkit']:.2f}, plain "
         f"{per_trial['plain']:.2f}; speed-up **{report['speedup_per_trial']:.2f}x**. Mean best "
         f"validation accuracy: toolkit {acc['toolkit']:.4f}, plain {acc['plain']:.4f}.",
+        "",
+        "With XLA's default CPU compile options (NAS_XLA_FAST_COMPILE=off) the toolkit takes "
+        f"{per_trial['toolkit_xla_defaults']:.2f} s per trial "
+        f"({report['speedup_per_trial_xla_defaults']:.2f}x the plain loop).",
         "",
         "With a warm compilation cache (the same search run again, as a resumed or repeated",
         f"search is), the toolkit takes {per_trial['toolkit_warm_cache']:.2f} s per trial: "
