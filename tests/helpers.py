@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
 from pathlib import Path
+
+import pytest
 
 SPACE = """
 name: tiny-mlp
@@ -38,3 +41,14 @@ def write_experiment(folder: Path, body: str = "", space: str = SPACE, **fields:
     path = folder / "exp.yaml"
     path.write_text(text + textwrap.dedent(body))
     return path
+
+
+def postgres_url() -> str:
+    """The PostgreSQL store for tests (``.ci/postgres.sh`` starts one). In CI a missing server
+    fails the test; elsewhere it skips."""
+    url = os.environ.get("NAS_TEST_POSTGRES_URL")
+    if not url:
+        if os.environ.get("CI"):
+            pytest.fail("NAS_TEST_POSTGRES_URL is not set; run .ci/postgres.sh first")
+        pytest.skip("NAS_TEST_POSTGRES_URL is not set (see .ci/postgres.sh)")
+    return url

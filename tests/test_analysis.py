@@ -17,6 +17,7 @@ from nas.cli import main
 from nas.pareto import knee_index, pareto_mask
 from nas.records import public_url
 
+from .helpers import postgres_url
 from .studies import searched
 
 
@@ -36,6 +37,30 @@ def test_sql_and_optuna_readers_give_equal_frames(mlp, frame):
     assert frame.attrs == slow.attrs
     # The study holds what a table must cope with: complete and rejected (failed) trials.
     assert {"COMPLETE", "FAIL"} <= set(frame["state"])
+
+
+def test_sql_reader_works_on_postgresql(mlp, frame):
+    """The bulk reader's SQL runs on PostgreSQL too: the study copied there reads back as the
+    same frame, by either reader."""
+    import uuid
+
+    from nas.store import open_storage
+
+    url = postgres_url()
+    name = f"copy-{uuid.uuid4().hex[:8]}"
+    optuna.copy_study(
+        from_study_name=mlp.study,
+        from_storage=mlp.storage,
+        to_storage=open_storage(url),
+        to_study_name=name,
+    )
+    try:
+        fast = load_trials(url, name)
+        slow = load_trials(url, name, reader="optuna")
+        pd.testing.assert_frame_equal(fast, slow)
+        pd.testing.assert_frame_equal(fast, frame)
+    finally:
+        optuna.delete_study(study_name=name, storage=open_storage(url))
 
 
 def test_trials_frame_has_a_row_per_trial_with_readable_columns(mlp, frame):

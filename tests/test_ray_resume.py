@@ -23,7 +23,7 @@ from optuna.trial import TrialState
 from nas.search import counted_trials
 from nas.store import open_storage
 
-from .helpers import write_experiment
+from .helpers import postgres_url, write_experiment
 
 SPACE = """
 name: small-batches
@@ -38,20 +38,11 @@ optimizer:
 TRIALS = 4
 
 
-def _postgres_url() -> str:
-    url = os.environ.get("NAS_TEST_POSTGRES_URL")
-    if not url:
-        if os.environ.get("CI"):
-            pytest.fail("NAS_TEST_POSTGRES_URL is not set; run .ci/postgres.sh first")
-        pytest.skip("NAS_TEST_POSTGRES_URL is not set (see .ci/postgres.sh)")
-    return url
-
-
 @pytest.fixture(params=["sqlite", "postgres"])
 def storage(request, tmp_path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'store.db'}"
-    return _postgres_url()
+    return postgres_url()
 
 
 def _search(path: Path, study: str) -> list[str]:
