@@ -111,18 +111,26 @@ def recover_stale(study: optuna.Study) -> list[int]:
     """Fail and re-queue trials left running by a driver that died; returns their numbers.
 
     A driver is dead when its process on this host is gone or, with an RDB store, when its
-    heartbeats stopped. A recovered trial keeps a ``fail_reason``, does not count, and its
-    candidate runs again.
+    heartbeats stopped. A recovered trial keeps a ``fail_reason`` and does not count. A trial
+    whose candidate was complete (its architecture recorded) runs again with that candidate,
+    its attempt raised. One that died while its candidate was still being sampled never ran:
+    a queued candidate it had taken is queued again as it was; a half-sampled one is dropped,
+    and the sampler proposes afresh.
     """
     storage = study._storage
     stale: set[int] = set()
     if isinstance(storage, BaseHeartbeat) and is_heartbeat_enabled(storage):
         stale = set(storage._get_stale_trial_ids(study._study_id))
-    reason = "the search driver stopped while this trial was running"
     recovered = []
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         if trial._trial_id not in stale and _driver_alive(trial.user_attrs.get("driver")):
             continue
+        started = "architecture" in trial.user_attrs
+        reason = (
+            "the search driver stopped while this trial was running"
+            if started
+            else "the search driver stopped before this trial's candidate was complete"
+        )
         try:
             storage.set_trial_user_attr(trial._trial_id, "fail_reason", reason)
             storage.set_trial_user_attr(trial._trial_id, "counts", False)
@@ -130,8 +138,21 @@ def recover_stale(study: optuna.Study) -> list[int]:
         except optuna.exceptions.UpdateFinishedTrialError:
             continue  # another driver recovered it first
         recovered.append(trial.number)
-        requeue(study, storage.get_trial(trial._trial_id), reason)
+        if started:
+            requeue(study, storage.get_trial(trial._trial_id), reason)
+        else:
+            _requeue_unstarted(study, trial)
     return recovered
+
+
+def _requeue_unstarted(study: optuna.Study, trial: FrozenTrial) -> None:
+    """Put back a queued candidate that ``trial`` had taken before it ever ran."""
+    fixed = study._storage.get_trial_system_attrs(trial._trial_id).get("fixed_params")
+    if fixed is None:
+        return
+    keep = ("attempt", "retry_of", "retry_reason")
+    attrs = {k: v for k, v in trial.user_attrs.items() if k in keep}
+    study.enqueue_trial(fixed, user_attrs=attrs, skip_if_exists=False)
 
 
 class _Heartbeat:
@@ -447,12 +468,7 @@ def _over_target(study: optuna.Study, trial: optuna.Trial, target: int) -> bool:
     taken = counted_trials(study) + sum(1 for t in earlier if t.number < trial.number)
     if taken < target:
         return False
-    storage = study._storage
-    fixed = storage.get_trial_system_attrs(trial._trial_id).get("fixed_params")
-    if fixed is not None:
-        keep = ("attempt", "retry_of", "retry_reason")
-        attrs = {k: v for k, v in trial.user_attrs.items() if k in keep}
-        study.enqueue_trial(fixed, user_attrs=attrs, skip_if_exists=False)
+    _requeue_unstarted(study, study._storage.get_trial(trial._trial_id))
     trial.set_user_attr("counts", False)
     trial.set_user_attr("fail_reason", f"not needed: the study reached its {target} trials")
     study.tell(trial, state=TrialState.FAIL)
