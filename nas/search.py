@@ -26,6 +26,7 @@ import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,9 @@ from nas.trainer import TrainConfig, Trainer
 EPOCH_METRICS = ("val_accuracy", "val_loss", "train_loss")
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
 MAX_CONSECUTIVE_REJECTIONS = 200
+ORPHAN_GRACE_SECONDS = 10.0
+"""A driver names itself on a trial right after asking for it; a running trial that still has
+no driver after this long lost its driver in between."""
 
 ExecutorFactory = Callable[[Any, Dataset, TrainConfig], Executor]
 
@@ -94,6 +98,30 @@ def _driver_alive(driver: str | None) -> bool:
     return True
 
 
+def _orphan_wait(trial: FrozenTrial) -> float:
+    """Seconds until a running trial that names no driver counts as abandoned (0 once it
+    does, or when it names one)."""
+    if "driver" in trial.user_attrs or trial.datetime_start is None:
+        return 0.0
+    age = (datetime.now() - trial.datetime_start).total_seconds()
+    return max(0.0, ORPHAN_GRACE_SECONDS - age)
+
+
+def _abandoned(trial: FrozenTrial) -> bool:
+    """Whether a running trial's driver is gone: its process on this host has exited, or it
+    died between asking for the trial and naming itself on it."""
+    driver = trial.user_attrs.get("driver")
+    if driver is None:
+        return _orphan_wait(trial) == 0.0
+    return not _driver_alive(driver)
+
+
+def pending_orphans(study: optuna.Study) -> float:
+    """Seconds until every running trial that names no driver counts as abandoned."""
+    running = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+    return max((_orphan_wait(t) for t in running), default=0.0)
+
+
 def requeue(study: optuna.Study, trial: FrozenTrial, reason: str) -> None:
     """Enqueue ``trial``'s candidate again with its attempt count raised."""
     study.enqueue_trial(
@@ -111,11 +139,12 @@ def recover_stale(study: optuna.Study) -> list[int]:
     """Fail and re-queue trials left running by a driver that died; returns their numbers.
 
     A driver is dead when its process on this host is gone or, with an RDB store, when its
-    heartbeats stopped. A recovered trial keeps a ``fail_reason`` and does not count. A trial
-    whose candidate was complete (its architecture recorded) runs again with that candidate,
-    its attempt raised. One that died while its candidate was still being sampled never ran:
-    a queued candidate it had taken is queued again as it was; a half-sampled one is dropped,
-    and the sampler proposes afresh.
+    heartbeats stopped; a trial that names no driver :data:`ORPHAN_GRACE_SECONDS` after it
+    started lost its driver between the ask and the naming. A recovered trial keeps a
+    ``fail_reason`` and does not count. A trial whose candidate was complete (its
+    architecture recorded) runs again with that candidate, its attempt raised. One that died
+    while its candidate was still being sampled never ran: a queued candidate it had taken is
+    queued again as it was; a half-sampled one is dropped, and the sampler proposes afresh.
     """
     storage = study._storage
     stale: set[int] = set()
@@ -123,7 +152,7 @@ def recover_stale(study: optuna.Study) -> list[int]:
         stale = set(storage._get_stale_trial_ids(study._study_id))
     recovered = []
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-        if trial._trial_id not in stale and _driver_alive(trial.user_attrs.get("driver")):
+        if trial._trial_id not in stale and not _abandoned(trial):
             continue
         started = "architecture" in trial.user_attrs
         reason = (
@@ -431,7 +460,14 @@ def run_search(
                 ):
                     submit_next(executor)
                 if not in_flight:
-                    break
+                    # A trial whose driver died before naming itself holds a place in the
+                    # budget until it can be told abandoned; wait for that, then take it back.
+                    wait = pending_orphans(study) if budget_left() <= 0 else 0.0
+                    if wait <= 0:
+                        break
+                    time.sleep(wait)
+                    recover_stale(study)
+                    continue
                 for outcome in executor.wait(on_epoch, timeout=1.0):
                     record(outcome)
         except KeyboardInterrupt:

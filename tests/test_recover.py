@@ -104,3 +104,29 @@ def test_search_resumes_past_a_half_sampled_trial(tmp_path, dead_driver):
     states = [t.state for t in study.get_trials()]
     assert states == [TrialState.COMPLETE, TrialState.FAIL, TrialState.COMPLETE]
     assert counted_trials(study) == 2
+
+
+def test_trial_whose_driver_died_before_naming_itself(study, monkeypatch):
+    # The driver asked for the trial and died before it could name itself on it.
+    trial = study.ask()
+    assert recover_stale(study) == []  # it may still be a live driver's, about to name itself
+    monkeypatch.setattr("nas.search.ORPHAN_GRACE_SECONDS", 0.0)
+    assert recover_stale(study) == [trial.number]
+    crashed = study.trials[trial.number]
+    assert crashed.state == TrialState.FAIL
+    assert "before this trial's candidate was complete" in crashed.user_attrs["fail_reason"]
+    assert study.get_trials(states=(TrialState.WAITING,)) == []
+
+
+def test_search_waits_out_a_nameless_trial_and_reaches_its_target(tmp_path, monkeypatch):
+    monkeypatch.setattr("nas.search.ORPHAN_GRACE_SECONDS", 3.0)
+    path = write_experiment(tmp_path, trials=1)
+    run_search(load_experiment(path))
+    exp = load_experiment(path, {"trials": 2})
+    study = optuna.load_study(study_name=exp.study, storage=open_storage(exp.storage))
+    study.ask()  # nameless: it holds the last place until it is told abandoned
+    summary = run_search(exp)
+    assert summary.new_trials == 1
+    states = [t.state for t in study.get_trials()]
+    assert states == [TrialState.COMPLETE, TrialState.FAIL, TrialState.COMPLETE]
+    assert counted_trials(study) == 2
