@@ -77,6 +77,7 @@ def test_driver_killed_mid_search_resumes(storage, tmp_path):
         execution="{workers: 2}",
     )
     log = tmp_path / "killed.log"
+    began = time.time() - 1.0
     with log.open("w") as err:
         proc = subprocess.Popen(
             _search(path, study_name), cwd=tmp_path, env=_env(), stdout=err, stderr=err
@@ -92,8 +93,11 @@ def test_driver_killed_mid_search_resumes(storage, tmp_path):
     before = {t.number: t for t in study.get_trials() if t.state.is_finished()}
     running = {t.number for t in study.get_trials() if _started(t)}
     assert before and running
-    # The killed driver's local Ray instance: its session folder is named after the driver.
-    (session,) = Path("/tmp/ray").glob(f"session_*_{proc.pid}")
+    # The killed driver's local Ray instance: its session folder is named after the driver
+    # (process ids are reused: an older run's folder may carry the same one).
+    (session,) = [
+        s for s in Path("/tmp/ray").glob(f"session_*_{proc.pid}") if s.stat().st_mtime >= began
+    ]
 
     out = subprocess.run(
         _search(path, study_name),
