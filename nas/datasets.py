@@ -16,6 +16,7 @@ file point at that file and the key or column.
 from __future__ import annotations
 
 import functools
+import importlib.util
 import random
 import zipfile
 from collections.abc import Mapping
@@ -476,13 +477,27 @@ def _builtin(name: str) -> _Raw:
     return raw
 
 
-def _digits() -> _Raw:
-    """scikit-learn's 8x8 digits (1797 images, bundled with the package), scaled to [0, 1]."""
+def digits_arrays() -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's 8x8 digits as ``(data (1797, 64) in 0..16, target)``, read from the file
+    the package bundles, without importing scikit-learn (about a second of start-up); the same
+    arrays as ``sklearn.datasets.load_digits()``, which is the fallback if the file moved."""
+    spec = importlib.util.find_spec("sklearn")
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        path = Path(folder) / "datasets" / "data" / "digits.csv.gz"
+        if path.is_file():
+            table = np.loadtxt(path, delimiter=",", dtype=np.float64)
+            return table[:, :-1], table[:, -1].astype(int)
     from sklearn.datasets import load_digits
 
     bunch = load_digits()
-    x = (bunch.data / 16.0).astype(np.float32).reshape(-1, 8, 8, 1)
-    y = bunch.target.astype(np.int32)
+    return bunch.data, bunch.target
+
+
+def _digits() -> _Raw:
+    """scikit-learn's 8x8 digits (1797 images, bundled with the package), scaled to [0, 1]."""
+    data, target = digits_arrays()
+    x = (data / 16.0).astype(np.float32).reshape(-1, 8, 8, 1)
+    y = target.astype(np.int32)
     keep, take = stratified_split(y, DEFAULT_TEST_FRACTION, TEST_SEED)
     return _Raw(
         name="digits",

@@ -67,6 +67,15 @@ def test_digits_scaled_to_unit_interval():
     assert data.x_train.min() == 0.0 and data.x_train.max() == 1.0
 
 
+def test_digits_read_from_the_bundled_file_equal_scikit_learns():
+    from sklearn.datasets import load_digits
+
+    data, target = datasets.digits_arrays()
+    bunch = load_digits()
+    np.testing.assert_array_equal(data, bunch.data)
+    np.testing.assert_array_equal(target, bunch.target)
+
+
 def test_digits_sequence_reads_image_rows():
     image = load_dataset("digits", kind="image", seed=5)
     sequence = load_dataset("digits", kind="sequence", seed=5)
