@@ -35,6 +35,7 @@ from optuna.storages._heartbeat import BaseHeartbeat, is_heartbeat_enabled
 from optuna.trial import FrozenTrial, TrialState
 
 from nas.architecture import Architecture
+from nas.batch_write import write_trial
 from nas.datasets import Dataset
 from nas.errors import SpecError
 from nas.executor import Executor, make_executor
@@ -328,6 +329,11 @@ def run_search(
     report_metric = (
         objectives[0] if len(objectives) == 1 and objectives[0] in EPOCH_METRICS else None
     )
+    # Intermediate values go to the store as each epoch ends only where a pruner reads them;
+    # otherwise all of a trial's are written with its result, in the same transaction.
+    live_pruning = report_metric is not None and not isinstance(
+        study.pruner, optuna.pruners.NopPruner
+    )
     deadline = started + experiment.timeout if experiment.timeout else math.inf
     target = experiment.trials
     driver = driver_id()
@@ -346,7 +352,7 @@ def run_search(
     def on_epoch(number: int, epoch: int, metrics: dict[str, float]) -> bool:
         trial = in_flight[number][0]
         reporter.epoch(number, epoch, metrics)
-        if report_metric is None:
+        if not live_pruning:
             return False
         trial.report(metrics[report_metric], epoch)
         return trial.should_prune()
@@ -389,8 +395,10 @@ def run_search(
                 attrs["fail_reason"] = "non-finite objective value"
             elif experiment.artifacts.keep_weights != "none":
                 attrs["weights"] = save_weights(folder, trial.number, outcome.variables)
-        for key, value in attrs.items():
-            trial.set_user_attr(key, value)
+        intermediate = {}
+        if report_metric is not None and not live_pruning:
+            intermediate = {int(row["epoch"]): float(row[report_metric]) for row in outcome.history}
+        write_trial(study._storage, trial._trial_id, attrs, intermediate)
         frozen = study.tell(trial, values, state=state)
         new_trials += 1
         if attrs.get("weights"):
@@ -407,18 +415,16 @@ def run_search(
         if target is not None and _over_target(study, trial, target):
             return False
         arch = experiment.sample(OptunaSuggest(trial))
-        trial.set_user_attr("architecture", arch.to_json())
-        trial.set_user_attr("signature", arch.signature_hash())
+        described = {"architecture": arch.to_json(), "signature": arch.signature_hash()}
         try:
             stats = model_stats(arch, data.input_shape, data.num_classes)
         except ShapeError as err:
-            return _reject(trial, f"cannot be built: {err}")
+            return _reject(trial, f"cannot be built: {err}", described)
         stats_dict = {"n_params": stats.n_params, "flops": stats.flops}
-        for key, value in stats_dict.items():
-            trial.set_user_attr(key, value)
         violation = _violation(stats_dict, experiment.constraints)
         if violation:
-            return _reject(trial, violation)
+            return _reject(trial, violation, {**described, **stats_dict})
+        write_trial(study._storage, trial._trial_id, {**described, **stats_dict})
         rejections = 0
         seed = experiment.seed * 100_003 + trial.number
         in_flight[trial.number] = (trial, stats_dict, time.monotonic())
@@ -429,12 +435,11 @@ def run_search(
         reporter.trial_started(trial.number, arch)
         return True
 
-    def _reject(trial: optuna.Trial, reason: str) -> bool:
+    def _reject(trial: optuna.Trial, reason: str, described: dict[str, Any]) -> bool:
         nonlocal rejections, new_trials
         rejections += 1
-        trial.set_user_attr("fail_reason", reason)
-        trial.set_user_attr("counts", False)
-        trial.set_user_attr("rejected", True)
+        attrs = {**described, "fail_reason": reason, "counts": False, "rejected": True}
+        write_trial(study._storage, trial._trial_id, attrs)
         frozen = study.tell(trial, state=TrialState.FAIL)
         new_trials += 1
         reporter.trial_finished(frozen, counted_trials(study))

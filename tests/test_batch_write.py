@@ -1,0 +1,52 @@
+"""Many attributes of a running trial written at once, on every kind of store."""
+
+from __future__ import annotations
+
+import optuna
+import pytest
+from optuna.trial import TrialState
+
+from nas.batch_write import write_trial
+from nas.store import open_storage
+
+from .helpers import postgres_url
+
+pytestmark = pytest.mark.filterwarnings("ignore:Heartbeat of storage")
+
+ATTRS = {"architecture": '{"layers":[]}', "n_params": 1234, "counts": False, "curve": [0.5, 0.7]}
+STEPS = {1: 0.25, 2: 0.5, 3: float("nan")}
+
+
+@pytest.fixture(params=["sqlite", "journal", "postgres"])
+def study(request, tmp_path) -> optuna.Study:
+    url = {
+        "sqlite": lambda: f"sqlite:///{tmp_path / 'store.db'}",
+        "journal": lambda: str(tmp_path / "store.log"),
+        "postgres": postgres_url,
+    }[request.param]()
+    name = f"batch-{request.param}-{tmp_path.name}"
+    return optuna.create_study(study_name=name, storage=open_storage(url))
+
+
+def test_attributes_and_steps_are_stored(study):
+    trial = study.ask()
+    trial.set_user_attr("driver", "here")
+    write_trial(study._storage, trial._trial_id, ATTRS, STEPS)
+    stored = study._storage.get_trial(trial._trial_id)
+    assert stored.user_attrs == {"driver": "here", **ATTRS}
+    assert stored.intermediate_values[1] == 0.25 and stored.intermediate_values[2] == 0.5
+    assert stored.intermediate_values[3] != stored.intermediate_values[3]  # NaN kept
+    # Writing again replaces values, as single writes do.
+    write_trial(study._storage, trial._trial_id, {"n_params": 99}, {1: 0.75})
+    stored = study._storage.get_trial(trial._trial_id)
+    assert stored.user_attrs["n_params"] == 99 and stored.intermediate_values[1] == 0.75
+
+
+def test_finished_trial_refuses_and_keeps_what_it_had(study):
+    trial = study.ask()
+    study.tell(trial, 1.0)
+    with pytest.raises(optuna.exceptions.UpdateFinishedTrialError):
+        write_trial(study._storage, trial._trial_id, ATTRS, STEPS)
+    stored = study._storage.get_trial(trial._trial_id)
+    assert stored.state == TrialState.COMPLETE
+    assert stored.user_attrs == {} and stored.intermediate_values == {}
