@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import optuna
 import pytest
 from optuna.trial import TrialState
@@ -24,7 +26,7 @@ def study(request, tmp_path) -> optuna.Study:
         "journal": lambda: str(tmp_path / "store.log"),
         "postgres": postgres_url,
     }[request.param]()
-    name = f"batch-{request.param}-{tmp_path.name}"
+    name = f"batch-{request.param}-{uuid.uuid4().hex[:8]}"
     return optuna.create_study(study_name=name, storage=open_storage(url))
 
 

@@ -148,8 +148,21 @@ def test_trials_output_with_an_unknown_suffix_exit_2(tmp_path_factory, tmp_path,
     assert not output.exists()
 
 
+# Trials of a few seconds each (a wide layer, batches of 4), so the search is interrupted
+# mid-trial however fast small trials become.
+LONG_TRIALS_SPACE = """
+name: long-trials
+input: flat
+layers:
+  - type: dense
+    features: {choices: [512, 1024]}
+optimizer:
+  batch_size: 4
+"""
+
+
 def test_ctrl_c_keeps_finished_trials_and_resume_finishes(tmp_path):
-    exp = write_experiment(tmp_path, trials=4, training="{epochs: 40}")
+    exp = write_experiment(tmp_path, trials=4, training="{epochs: 60}", space=LONG_TRIALS_SPACE)
     storage = f"sqlite:///{tmp_path / 'store.db'}"
     proc = subprocess.Popen(
         [sys.executable, "-m", "nas.cli", "search", str(exp)],
@@ -162,7 +175,7 @@ def test_ctrl_c_keeps_finished_trials_and_resume_finishes(tmp_path):
         study = None
         deadline = time.monotonic() + 240
         while time.monotonic() < deadline:
-            time.sleep(0.5)
+            time.sleep(0.2)
             if not (tmp_path / "store.db").exists():
                 continue
             try:
