@@ -161,6 +161,10 @@ optimizer:
 """
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_keeps_finished_trials_and_resume_finishes(tmp_path):
     exp = write_experiment(tmp_path, trials=6, training="{epochs: 60}", space=LONG_TRIALS_SPACE)
     storage = f"sqlite:///{tmp_path / 'store.db'}"
@@ -170,6 +174,9 @@ def test_ctrl_c_keeps_finished_trials_and_resume_finishes(tmp_path):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # A runner started in the background may pass SIGINT down ignored; a terminal's
+        # Ctrl-C is what this test is about.
+        preexec_fn=_default_sigint,
     )
     try:
         study = None
