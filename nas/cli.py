@@ -106,9 +106,7 @@ def configure_search(p: argparse.ArgumentParser) -> None:
     p.add_argument("--study", help="study name")
     p.add_argument("--seed", type=int, help="sampler and training seed")
     p.add_argument("--workers", type=int, help="trials at a time (more than 1: on Ray workers)")
-    p.add_argument(
-        "--address", help="Ray cluster to join (host:port, ray://host:port; or RAY_ADDRESS)"
-    )
+    p.add_argument("--address", help="Ray cluster to join (the head's host:port; or RAY_ADDRESS)")
     p.add_argument("--top", type=int, default=10, help="rows of the final table")
 
 

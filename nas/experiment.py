@@ -253,7 +253,7 @@ def load_experiment(path: str | Path, overrides: Mapping[str, Any] | None = None
         timeout=timeout,
         seed=seed,
         storage=check.storage(data.get("storage", DEFAULT_STORAGE), "storage"),
-        execution=_execution(execution, check),
+        execution=_execution(execution, check, _Check("environment")),
         artifacts=_artifacts(_section(data, "artifacts"), check),
     )
 
@@ -275,7 +275,7 @@ def _overrides(overrides: Mapping[str, Any] | None) -> dict[str, Any]:
         "study": check.text,
         "seed": lambda v, f: check.integer(v, f, 0, MAX_SEED),
         "workers": lambda v, f: check.integer(v, f, 1),
-        "address": check.text,
+        "address": check.address,
     }
     return {key: checks[key](value, f"--{key}") for key, value in given.items()}
 
@@ -420,7 +420,10 @@ def _constraints(value: Any, check: _Check) -> Constraints:
     )
 
 
-def _execution(data: Mapping[str, Any], check: _Check) -> ExecutionConfig:
+def _execution(data: Mapping[str, Any], check: _Check, environment: _Check) -> ExecutionConfig:
+    if data.get("address") is None:
+        # Where neither the file nor a flag names a cluster, RAY_ADDRESS does (at run time).
+        environment.address(os.environ.get("RAY_ADDRESS") or None, "RAY_ADDRESS", optional=True)
     return ExecutionConfig(
         workers=check.integer(data.get("workers", 1), "execution.workers", 1),
         cpus_per_trial=check.number(
@@ -431,7 +434,7 @@ def _execution(data: Mapping[str, Any], check: _Check) -> ExecutionConfig:
         trial_timeout=check.number(
             data.get("trial_timeout"), "execution.trial_timeout", 0, open_=True, optional=True
         ),
-        address=check.text(data.get("address"), "execution.address", optional=True),
+        address=check.address(data.get("address"), "execution.address", optional=True),
     )
 
 
@@ -540,6 +543,19 @@ class _Check:
         if not isinstance(value, str) or not value.strip():
             raise self.fail(field, f"must be non-empty text, got {_shown(value)}")
         return value
+
+    def address(self, value: Any, field: str, *, optional: bool = False) -> Any:
+        """A Ray cluster address: ``host:port`` or ``auto``. The Ray Client form
+        (``ray://``) needs a package the toolkit does not install, and is refused here rather
+        than failing inside Ray."""
+        text = self.text(value, field, optional=optional)
+        if text is not None and text.strip().lower().startswith("ray://"):
+            raise self.fail(
+                field,
+                f"{text!r} is a Ray Client address, which is not supported; run the search on "
+                "a machine of the cluster and give the head's host:port (e.g. HEAD_IP:6379)",
+            )
+        return text
 
     def storage(self, value: Any, field: str) -> str:
         url = self.text(value, field)

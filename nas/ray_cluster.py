@@ -1,6 +1,6 @@
 """Connecting a search driver to Ray: join a cluster, or start a private one on loopback.
 
-:func:`connect` joins the cluster at an address (``host:port``, ``auto``, ``ray://host:port``)
+:func:`connect` joins the cluster at an address (``host:port`` or ``auto``)
 or, given none, starts a local instance that listens on 127.0.0.1 only, with no dashboard and
 quiet logs, and shuts it down on :meth:`RaySession.close`. Where Ray is already initialised in
 this process it is reused and left running.
@@ -50,7 +50,7 @@ class RaySession:
 
 
 def is_loopback(address: str | None) -> bool:
-    """True for an address on this machine only (``127.0.0.1:6379``, ``ray://localhost:1``)."""
+    """True for an address on this machine only (``127.0.0.1:6379``, ``localhost:1``)."""
     if not address:
         return False
     host = address.split("://")[-1].rsplit(":", 1)[0].strip("[]")

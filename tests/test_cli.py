@@ -104,6 +104,15 @@ def test_bad_experiment_exit_2_and_no_store(tmp_path):
     assert not (tmp_path / "store.db").exists()
 
 
+def test_ray_client_address_exit_2_and_no_store(tmp_path):
+    exp = write_experiment(tmp_path)
+    out = nas("search", str(exp), "--address", "ray://head:10001", cwd=tmp_path)
+    assert out.returncode == 2
+    assert "--address" in out.stderr and "Ray Client" in out.stderr
+    assert "Traceback" not in out.stderr
+    assert not (tmp_path / "store.db").exists()
+
+
 def test_unknown_study_exit_2(tmp_path):
     write_experiment(tmp_path)
     storage = f"sqlite:///{tmp_path}/x.db"

@@ -160,7 +160,7 @@ execution:
   gpus_per_trial: 0.25
   retries: 0
   trial_timeout: 30
-  address: ray://head:10001
+  address: head:6379
 artifacts: {keep_weights: all, k: 2, dir: weights}
 """
     experiment = load_experiment(write(folder, text=text))
@@ -173,7 +173,7 @@ artifacts: {keep_weights: all, k: 2, dir: weights}
     assert experiment.sampler == ("grid", {})
     assert (experiment.trials, experiment.timeout, experiment.seed) == (None, 90.0, 7)
     assert experiment.storage == "runs/nas.jsonl"
-    assert experiment.execution == ExecutionConfig(2, 0.5, 0.25, 0, 30.0, "ray://head:10001")
+    assert experiment.execution == ExecutionConfig(2, 0.5, 0.25, 0, 30.0, "head:6379")
     assert experiment.artifacts == ArtifactsConfig("all", 2, "weights")
 
 
@@ -218,9 +218,25 @@ def test_overrides(folder, overrides, expected):
 
 
 def test_execution_overrides(folder):
-    path = write(folder, {"execution": {"workers": 2, "address": "ray://a:1", "retries": 3}})
-    experiment = load_experiment(path, {"workers": 4, "address": "ray://b:2"})
-    assert experiment.execution == ExecutionConfig(workers=4, retries=3, address="ray://b:2")
+    path = write(folder, {"execution": {"workers": 2, "address": "a:6379", "retries": 3}})
+    experiment = load_experiment(path, {"workers": 4, "address": "b:6379"})
+    assert experiment.execution == ExecutionConfig(workers=4, retries=3, address="b:6379")
+
+
+def test_ray_client_address_refused_from_flag_and_environment(folder, monkeypatch):
+    path = write(folder)
+    with pytest.raises(SpecError) as caught:
+        load_experiment(path, {"address": "ray://b:10001"})
+    assert (caught.value.source, caught.value.field) == ("command line", "--address")
+    assert "host:port" in caught.value.problem
+    monkeypatch.setenv("RAY_ADDRESS", "ray://c:10001")
+    with pytest.raises(SpecError) as caught:
+        load_experiment(path)
+    assert (caught.value.source, caught.value.field) == ("environment", "RAY_ADDRESS")
+    # An address given in the file or by flag is the one used: RAY_ADDRESS is not read then.
+    assert load_experiment(path, {"address": "b:6379"}).execution.address == "b:6379"
+    monkeypatch.setenv("RAY_ADDRESS", "c:6379")
+    assert load_experiment(path).execution.address is None
 
 
 def test_timeout_override_alone_is_enough(folder):
@@ -258,6 +274,8 @@ INVALID = [
     ("unknown-training-key", {"training": {"lr": 0.1}}, "training.lr",
      "unknown key; allowed: epochs, eval_batch_size, optimizer"),
     ("unknown-execution-key", {"execution": {"gpus": 1}}, "execution.gpus", "unknown key"),
+    ("ray-client-address", {"execution": {"address": "ray://head:10001"}}, "execution.address",
+     "'ray://head:10001' is a Ray Client address, which is not supported"),
     ("missing-study", {"study": DELETE}, "study", "required: the Optuna study name"),
     ("study-not-text", {"study": 12}, "study", "must be non-empty text, got 12"),
     ("missing-space-file", {"space": "spaces/nope.yaml"}, "space", "file not found:"),
