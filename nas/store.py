@@ -22,18 +22,21 @@ from __future__ import annotations
 import functools
 import os
 import sqlite3
+import time
 import warnings
 from pathlib import Path
 from typing import Any
 
 import flax.serialization
 import optuna
+import sqlalchemy.exc
 from optuna.storages import BaseStorage, JournalStorage, RDBStorage
 from optuna.storages.journal import JournalFileBackend
 
 from nas.errors import UnknownStudy
 
 HEARTBEAT_SECONDS = 5
+INIT_ATTEMPTS = 5
 GRACE_SECONDS = 30
 DEFAULT_STORAGE = "sqlite:///nas.db"
 
@@ -75,13 +78,29 @@ def open_storage(url: str) -> BaseStorage:
         url = "postgresql+psycopg2://" + url.split("://", 1)[1]
     if url.startswith("sqlite:///"):
         kwargs["engine_kwargs"] = {"creator": functools.partial(_sqlite_connect, url)}
-    with warnings.catch_warnings():
-        # Heartbeats are how a restarted driver tells dead trials from live ones; Optuna
-        # flags the argument as experimental, which users need not be told each time.
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        return RDBStorage(
-            url, heartbeat_interval=HEARTBEAT_SECONDS, grace_period=GRACE_SECONDS, **kwargs
-        )
+    for attempt in range(INIT_ATTEMPTS):
+        try:
+            with warnings.catch_warnings():
+                # Heartbeats are how a restarted driver tells dead trials from live ones;
+                # Optuna flags the argument as experimental, which users need not be told.
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                return RDBStorage(
+                    url, heartbeat_interval=HEARTBEAT_SECONDS, grace_period=GRACE_SECONDS, **kwargs
+                )
+        except sqlalchemy.exc.DBAPIError as err:
+            # Another process created the same new store at the same moment (both created its
+            # tables or wrote its schema version); the store is whole once that one is done.
+            if attempt == INIT_ATTEMPTS - 1 or not _concurrent_creation(err):
+                raise
+            time.sleep(0.2 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
+def _concurrent_creation(err: Exception) -> bool:
+    text = str(err).lower()
+    return any(
+        sign in text for sign in ("already exists", "unique constraint", "duplicate key", "locked")
+    )
 
 
 def _sqlite_connect(url: str) -> sqlite3.Connection:

@@ -1,7 +1,11 @@
-"""Many attributes of a running trial written at once, on every kind of store."""
+"""Writing to a store: many attributes of a running trial at once, on every kind of store,
+and several processes creating one new store."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
 import uuid
 
 import optuna
@@ -52,3 +56,32 @@ def test_finished_trial_refuses_and_keeps_what_it_had(study):
     stored = study._storage.get_trial(trial._trial_id)
     assert stored.state == TrialState.COMPLETE
     assert stored.user_attrs == {} and stored.intermediate_values == {}
+
+
+OPEN_AT = """
+import sys, time
+from nas.store import open_storage
+start = float(sys.argv[2])
+while time.time() < start:
+    time.sleep(0.001)
+open_storage(sys.argv[1])
+print("opened")
+"""
+
+
+def test_processes_creating_one_new_store_at_once_all_open_it(tmp_path):
+    """Several drivers started together on a new SQLite file all get the store."""
+    url = f"sqlite:///{tmp_path / 'new.db'}"
+    start = time.time() + 4.0  # after every process has imported the toolkit
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", OPEN_AT, url, str(start)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(6)
+    ]
+    results = [proc.communicate(timeout=120) for proc in procs]
+    for proc, (out, err) in zip(procs, results, strict=True):
+        assert proc.returncode == 0 and out.strip() == "opened", err

@@ -209,6 +209,7 @@ def test_ctrl_c_keeps_finished_trials_and_resume_finishes(tmp_path):
     finally:
         if proc.poll() is None:
             proc.kill()
+            proc.communicate()
     assert proc.returncode == 130, err
     assert "resume" in err and "Traceback" not in err
     study = optuna.load_study(study_name="t", storage=open_storage(storage))
