@@ -61,3 +61,18 @@ def write_trial(
             )
         for step, value in intermediate.items():
             database._set_trial_intermediate_value_without_commit(session, trial_id, step, value)
+
+
+def reset_connections(storage: BaseStorage) -> None:
+    """Close this process's idle database connections and this thread's session.
+
+    An interrupt (``KeyboardInterrupt``) raised inside a query can leave that query's
+    statement open on its pooled connection; on SQLite in WAL mode a later write through it
+    then fails at once with "database is locked" (its read snapshot is stale). Call this
+    before writing after an interrupt: new connections are opened as needed. A no-op on
+    other stores.
+    """
+    database = _database(storage)
+    if database is not None:
+        database.remove_session()
+        database.engine.dispose()

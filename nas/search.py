@@ -35,7 +35,7 @@ from optuna.storages._heartbeat import BaseHeartbeat, is_heartbeat_enabled
 from optuna.trial import FrozenTrial, TrialState
 
 from nas.architecture import Architecture
-from nas.batch_write import write_trial
+from nas.batch_write import reset_connections, write_trial
 from nas.datasets import Dataset
 from nas.errors import SpecError
 from nas.executor import Executor, make_executor
@@ -50,6 +50,7 @@ from nas.trainer import TrainConfig, Trainer
 EPOCH_METRICS = ("val_accuracy", "val_loss", "train_loss")
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
 MAX_CONSECUTIVE_REJECTIONS = 200
+INTERRUPTED = {"fail_reason": "interrupted", "counts": False}
 ORPHAN_GRACE_SECONDS = 10.0
 """A driver names itself on a trial right after asking for it; a running trial that still has
 no driver after this long lost its driver in between."""
@@ -477,12 +478,18 @@ def run_search(
                     record(outcome)
         except KeyboardInterrupt:
             interrupted = True
-            for number in list(in_flight):
-                trial = in_flight.pop(number)[0]
-                trial.set_user_attr("fail_reason", "interrupted")
-                trial.set_user_attr("counts", False)
-                study.tell(trial, state=TrialState.FAIL)
-                requeue(study, study._storage.get_trial(trial._trial_id), "interrupted")
+            # The interrupt may have landed inside a query: start from a clean session.
+            reset_connections(study._storage)
+            try:
+                for number in list(in_flight):
+                    trial = in_flight.pop(number)[0]
+                    write_trial(study._storage, trial._trial_id, INTERRUPTED)
+                    study.tell(trial, state=TrialState.FAIL)
+                    requeue(study, study._storage.get_trial(trial._trial_id), "interrupted")
+            except optuna.exceptions.StorageInternalError:
+                # The store refused the write (seen once on SQLite: "database is locked").
+                # Trials left running are this dead driver's: the next run recovers them.
+                pass
     summary = SearchSummary(
         study=experiment.study,
         storage=experiment.storage,

@@ -22,6 +22,20 @@ optimizer:
 """
 
 
+# Wide layers and batches of 4: each trial takes a second or more however fast compilation
+# and dispatch get, for tests that must act while trials run (kill, interrupt, join).
+LONG_TRIALS_SPACE = """
+name: small-batches
+input: flat
+layers:
+  - type: dense
+    features: {choices: [512, 1024]}
+optimizer:
+  learning_rate: {low: 1.0e-3, high: 1.0e-2, log: true}
+  batch_size: 4
+"""
+
+
 def write_experiment(folder: Path, body: str = "", space: str = SPACE, **fields: object) -> Path:
     """Write ``space.yaml`` and ``exp.yaml`` into ``folder``; ``fields`` override top-level keys."""
     (folder / "space.yaml").write_text(textwrap.dedent(space))

@@ -19,7 +19,7 @@ from nas.cli import main
 from nas.search import counted_trials
 from nas.store import open_storage
 
-from .helpers import write_experiment
+from .helpers import LONG_TRIALS_SPACE, write_experiment
 from .studies import searched
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -155,19 +155,6 @@ def test_trials_output_with_an_unknown_suffix_exit_2(tmp_path_factory, tmp_path,
     err = capsys.readouterr().err
     assert str(output) in err and ".csv, .parquet or .json" in err and "--format" in err
     assert not output.exists()
-
-
-# Trials of a few seconds each (a wide layer, batches of 4), so the search is interrupted
-# mid-trial however fast small trials become.
-LONG_TRIALS_SPACE = """
-name: long-trials
-input: flat
-layers:
-  - type: dense
-    features: {choices: [512, 1024]}
-optimizer:
-  batch_size: 4
-"""
 
 
 def _default_sigint() -> None:

@@ -22,20 +22,11 @@ from optuna.trial import TrialState
 from nas.search import counted_trials
 from nas.store import open_storage
 
-from .helpers import write_experiment
+from .helpers import LONG_TRIALS_SPACE, write_experiment
 
 # Wide layers and small batches keep each trial busy for a second or more (one compiled epoch
 # runs all its steps), so the second driver joins while the first still has trials to run.
-SPACE = """
-name: small-batches
-input: flat
-layers:
-  - type: dense
-    features: {choices: [512, 1024]}
-optimizer:
-  learning_rate: {low: 1.0e-3, high: 1.0e-2, log: true}
-  batch_size: 4
-"""
+SPACE = LONG_TRIALS_SPACE
 TRIALS = 6
 
 

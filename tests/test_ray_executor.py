@@ -30,7 +30,7 @@ from nas.search import counted_trials, run_search
 from nas.store import open_storage
 from nas.trainer import TrainConfig
 
-from .helpers import write_experiment
+from .helpers import LONG_TRIALS_SPACE, write_experiment
 
 SMALL = Architecture(layers=(Dense(16),), batch_size=32, learning_rate=3e-3)
 WIDER = Architecture(layers=(Dense(32),), batch_size=32, learning_rate=3e-3)
@@ -176,16 +176,7 @@ optimizer:
 """
 
 
-SPACE_SMALL_BATCHES = """
-name: small-batches
-input: flat
-layers:
-  - type: dense
-    features: {choices: [512, 1024]}
-optimizer:
-  learning_rate: {low: 1.0e-3, high: 1.0e-2, log: true}
-  batch_size: 4
-"""
+SPACE_SMALL_BATCHES = LONG_TRIALS_SPACE
 
 
 class _KillWorkerOnce(Reporter):

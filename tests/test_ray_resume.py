@@ -23,18 +23,9 @@ from optuna.trial import TrialState
 from nas.search import counted_trials
 from nas.store import open_storage
 
-from .helpers import postgres_url, write_experiment
+from .helpers import LONG_TRIALS_SPACE, postgres_url, write_experiment
 
-SPACE = """
-name: small-batches
-input: flat
-layers:
-  - type: dense
-    features: {choices: [512, 1024]}
-optimizer:
-  learning_rate: {low: 1.0e-3, high: 1.0e-2, log: true}
-  batch_size: 4
-"""
+SPACE = LONG_TRIALS_SPACE
 TRIALS = 4
 
 
