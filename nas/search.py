@@ -163,8 +163,7 @@ def recover_stale(study: optuna.Study) -> list[int]:
             else "the search driver stopped before this trial's candidate was complete"
         )
         try:
-            storage.set_trial_user_attr(trial._trial_id, "fail_reason", reason)
-            storage.set_trial_user_attr(trial._trial_id, "counts", False)
+            write_trial(storage, trial._trial_id, {"fail_reason": reason, "counts": False})
             storage.set_trial_state_values(trial._trial_id, state=TrialState.FAIL)
         except optuna.exceptions.UpdateFinishedTrialError:
             continue  # another driver recovered it first
@@ -176,7 +175,7 @@ def recover_stale(study: optuna.Study) -> list[int]:
     return recovered
 
 
-def _requeue_unstarted(study: optuna.Study, trial: FrozenTrial) -> None:
+def _requeue_unstarted(study: optuna.Study, trial: FrozenTrial | optuna.Trial) -> None:
     """Put back a queued candidate that ``trial`` had taken before it ever ran."""
     fixed = study._storage.get_trial_system_attrs(trial._trial_id).get("fixed_params")
     if fixed is None:
@@ -516,7 +515,7 @@ def _over_target(study: optuna.Study, trial: optuna.Trial, target: int) -> bool:
     taken = counted_trials(study) + sum(1 for t in earlier if t.number < trial.number)
     if taken < target:
         return False
-    _requeue_unstarted(study, study._storage.get_trial(trial._trial_id))
+    _requeue_unstarted(study, trial)
     trial.set_user_attr("counts", False)
     trial.set_user_attr("fail_reason", f"not needed: the study reached its {target} trials")
     study.tell(trial, state=TrialState.FAIL)
