@@ -345,6 +345,9 @@ class Trainer:
 
         scalar = jax.ShapeDtypeStruct((), jnp.float32)
         steps = int(x_train.shape[0]) // batch
+        flops = forward_flops(arch, input_shape, num_classes)
+        run_flops = training_flops(flops, steps * batch, self.config.epochs)
+        backend = jax.default_backend()
         epoch_lowered = jax.jit(epoch, donate_argnums=(0,)).lower(
             ((flat_shape, extra_shape), opt_shape, scalar),
             x_train,
@@ -354,23 +357,21 @@ class Trainer:
             jax.ShapeDtypeStruct((), jnp.int32),
             jax.ShapeDtypeStruct((n_rates,), jnp.float32),
         )
-        eval_j, size = self._make_eval(arch, model, input_shape, layout)
-        eval_lowered = eval_j.lower(
-            (flat_shape, extra_shape),
-            jax.ShapeDtypeStruct((size, *input_shape), jnp.float32),
-            jax.ShapeDtypeStruct((size,), jnp.int32),
-            jax.ShapeDtypeStruct((size,), jnp.float32),
-        )
-        flops = forward_flops(arch, input_shape, num_classes)
-        options = compiler_options(
-            jax.default_backend(), training_flops(flops, steps * batch, self.config.epochs)
-        )
-        # Compiled ahead of time (so compile seconds are measured apart from training), the
-        # two programs side by side: XLA compiles without the GIL, and a CPU has cores to spare.
+        # Compiled ahead of time (so compile seconds are measured apart from training). XLA
+        # compiles without the GIL: the training program, the longest compile, starts while
+        # Python still lowers the evaluation program.
         with ThreadPoolExecutor(max_workers=1) as pool:
-            eval_future = pool.submit(eval_lowered.compile, compiler_options=options)
-            epoch_c = epoch_lowered.compile(compiler_options=options)
-            eval_c = eval_future.result()
+            epoch_future = pool.submit(
+                epoch_lowered.compile, compiler_options=compiler_options(backend, run_flops)
+            )
+            eval_j, size = self._make_eval(arch, model, input_shape, layout)
+            eval_c = eval_j.lower(
+                (flat_shape, extra_shape),
+                jax.ShapeDtypeStruct((size, *input_shape), jnp.float32),
+                jax.ShapeDtypeStruct((size,), jnp.int32),
+                jax.ShapeDtypeStruct((size,), jnp.float32),
+            ).compile(compiler_options=compiler_options(backend, run_flops, program="eval"))
+            epoch_c = epoch_future.result()
         return _Programs(
             model=model,
             variable_shapes=variables_shape,

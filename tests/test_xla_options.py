@@ -6,7 +6,13 @@ import pytest
 
 from nas.architecture import Architecture, Dense
 from nas.trainer import TrainConfig, Trainer
-from nas.xla_options import FAST_COMPILE, LONG_RUN_FLOPS, compiler_options, training_flops
+from nas.xla_options import (
+    FAST_COMPILE,
+    FAST_EVAL,
+    LONG_RUN_FLOPS,
+    compiler_options,
+    training_flops,
+)
 
 
 @pytest.mark.parametrize(
@@ -28,6 +34,31 @@ def test_options_by_setting_backend_and_run_length(monkeypatch, setting, backend
     else:
         monkeypatch.setenv("NAS_XLA_FAST_COMPILE", setting)
     assert compiler_options(backend, flops) == (FAST_COMPILE if fast else {})
+
+
+@pytest.mark.parametrize(
+    ("setting", "backend", "flops", "expected"),
+    [
+        ("auto", "cpu", 1e6, FAST_EVAL),
+        ("on", "cpu", 1e15, FAST_EVAL),
+        ("auto", "cpu", LONG_RUN_FLOPS * 1.01, {}),
+        ("off", "cpu", 1e6, {}),
+        ("auto", "gpu", 1e6, {}),
+    ],
+)
+def test_evaluation_programs_compile_at_o0_where_training_compiles_fast(
+    monkeypatch, setting, backend, flops, expected
+):
+    monkeypatch.setenv("NAS_XLA_FAST_COMPILE", setting)
+    assert compiler_options(backend, flops, program="eval") == expected
+    if expected:
+        assert expected["xla_backend_optimization_level"] == 0
+        assert compiler_options(backend, flops)["xla_backend_optimization_level"] == 1
+
+
+def test_unknown_program_is_refused():
+    with pytest.raises(ValueError, match="program must be train or eval"):
+        compiler_options("cpu", 1.0, program="init")
 
 
 def test_bad_setting_is_named(monkeypatch):
