@@ -6,15 +6,16 @@ Nothing here trains, compiles or allocates real arrays: parameters come from
 
 from __future__ import annotations
 
-import functools
 import math
+import threading
 from dataclasses import dataclass
+from typing import Any
 
 import jax
-import jax.numpy as jnp
 
 from nas.architecture import Architecture, Conv, Dense, Recurrent
 from nas.builder import BLOCKS, build_model
+from nas.init import variable_shapes
 from nas.shapes import Shape, input_kind, output_shape, trace_shapes
 
 # Weight matrices per step of each cell kind (GRU: reset, update, candidate; LSTM: i, f, g, o).
@@ -58,10 +59,34 @@ def forward_flops(arch: Architecture, input_shape: Shape, num_classes: int) -> i
     return 2 * _count_macs(arch, shape, num_classes)
 
 
+SHAPE_CACHE_SIZE = 1024
+_shape_cache: dict[tuple, dict[str, Any]] = {}
+_shape_lock = threading.Lock()
+
+
+def candidate_variable_shapes(
+    arch: Architecture, input_shape: Shape, num_classes: int
+) -> dict[str, Any]:
+    """:func:`nas.init.variable_shapes` of ``build_model(arch, num_classes)`` on
+    ``input_shape`` (no batch axis), traced once per signature in a process: the driver's
+    size check and the trainer's compilation of one candidate share the trace. Returns a new
+    top-level dict on every call; the trees in it are shared and must not be modified. Raises
+    :class:`~nas.shapes.ShapeError` like :func:`model_stats`.
+    """
+    key = (arch.signature(), tuple(input_shape), num_classes)
+    with _shape_lock:
+        shapes = _shape_cache.get(key)
+    if shapes is None:
+        shapes = variable_shapes(build_model(arch, num_classes), tuple(input_shape))
+        with _shape_lock:
+            if len(_shape_cache) >= SHAPE_CACHE_SIZE:
+                _shape_cache.pop(next(iter(_shape_cache)))
+            _shape_cache[key] = shapes
+    return dict(shapes)
+
+
 def _count_params(arch: Architecture, shape: Shape, num_classes: int) -> int:
-    model = build_model(arch, num_classes)
-    x = jax.ShapeDtypeStruct((1, *shape), jnp.float32)
-    variables = jax.eval_shape(functools.partial(model.init, train=False), jax.random.key(0), x)
+    variables = candidate_variable_shapes(arch, shape, num_classes)
     return sum(math.prod(leaf.shape) for leaf in jax.tree_util.tree_leaves(variables["params"]))
 
 

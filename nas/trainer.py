@@ -34,7 +34,7 @@ from nas.builder import build_model, layer_seed
 from nas.errors import TrialFailed
 from nas.init import init_variables, variable_shapes
 from nas.optim import make_optimizer, with_hyperparams
-from nas.stats import forward_flops
+from nas.stats import candidate_variable_shapes, forward_flops
 from nas.xla_cache import enable_compilation_cache
 from nas.xla_options import compiler_options, training_flops
 
@@ -304,7 +304,7 @@ class Trainer:
         batch = arch.batch_size
         n_rates = len(arch.layers)
         start = time.perf_counter()
-        variables_shape = variable_shapes(model, input_shape)
+        variables_shape = candidate_variable_shapes(arch, input_shape, num_classes)
         layout = _Layout.of(variables_shape["params"])
         flat_shape = jax.ShapeDtypeStruct((layout.size,), jnp.float32)
         extra_shape = {k: v for k, v in variables_shape.items() if k != "params"}

@@ -114,3 +114,32 @@ def test_prepare_compiles_ahead_and_the_trial_reports_it(synthetic):
     assert trainer.trace_counts[(MLP.signature(), "epoch")] == 1
     assert result.timings["compile_seconds"] > 0
     assert trainer.train(MLP, synthetic).timings["compile_seconds"] == 0.0
+
+
+def test_size_check_and_compilation_share_one_shape_trace(monkeypatch, synthetic):
+    """The driver's model_stats and the trainer's compilation of candidates with one
+    signature trace the model's variables once; another signature traces again."""
+    import nas.stats
+    import nas.trainer
+    from nas.stats import model_stats
+
+    calls = []
+    real = nas.stats.variable_shapes
+
+    def counting(*args):
+        calls.append(args[1])
+        return real(*args)
+
+    for module in (nas.stats, nas.trainer):
+        monkeypatch.setattr(module, "variable_shapes", counting)
+    monkeypatch.setattr(nas.stats, "_shape_cache", {})
+    arch = Architecture(layers=(Dense(24, norm="layer", dropout=0.1),), learning_rate=1e-3)
+    twin = dataclasses.replace(arch, learning_rate=3e-3, layers=(Dense(24, norm="layer"),))
+    shape = tuple(synthetic.x_train.shape[1:])
+    stats = model_stats(arch, shape, synthetic.num_classes)
+    trainer = Trainer(TrainConfig(epochs=1))
+    trainer.train(twin, synthetic, seed=0)
+    assert calls == [shape]
+    assert model_stats(twin, shape, synthetic.num_classes) == stats
+    model_stats(Architecture(layers=(Dense(12),)), shape, synthetic.num_classes)
+    assert len(calls) == 2
