@@ -32,7 +32,7 @@ import optax
 from nas.architecture import Architecture
 from nas.builder import build_model, layer_seed
 from nas.errors import TrialFailed
-from nas.init import init_variables, variable_shapes
+from nas.init import init_variables
 from nas.optim import make_optimizer, with_hyperparams
 from nas.stats import candidate_variable_shapes, forward_flops
 from nas.xla_cache import enable_compilation_cache
@@ -267,20 +267,38 @@ class Trainer:
     # -- compiled programs -------------------------------------------------------------
 
     def _eval_programs(self, arch: Architecture, input_shape: tuple, num_classes: int):
+        """Evaluation alone (trained weights on a test set): compiled like a short run's."""
         key = ("eval", arch.signature(), tuple(input_shape), num_classes)
         if key not in self._cache:
             model = build_model(arch, num_classes)
-            shapes = variable_shapes(model, tuple(input_shape))
+            shapes = candidate_variable_shapes(arch, tuple(input_shape), num_classes)
             layout = _Layout.of(shapes["params"])
+            options = compiler_options(jax.default_backend(), 0.0, program="eval")
             self._cache[key] = _Programs(
                 model=model,
                 variable_shapes=shapes,
                 layout=layout,
                 opt_shape=None,
                 epoch=None,
-                eval_batch=self._make_eval(arch, model, tuple(input_shape), layout),
+                eval_batch=self._compile_eval(arch, model, tuple(input_shape), shapes, options),
             )
         return self._cache[key]
+
+    def _compile_eval(
+        self, arch: Architecture, model, input_shape: tuple, shapes: dict, options: dict
+    ) -> tuple[Any, int]:
+        """The evaluation program compiled ahead of time, and its batch size."""
+        layout = _Layout.of(shapes["params"])
+        eval_j, size = self._make_eval(arch, model, input_shape, layout)
+        flat_shape = jax.ShapeDtypeStruct((layout.size,), jnp.float32)
+        extra_shape = {k: v for k, v in shapes.items() if k != "params"}
+        compiled = eval_j.lower(
+            (flat_shape, extra_shape),
+            jax.ShapeDtypeStruct((size, *input_shape), jnp.float32),
+            jax.ShapeDtypeStruct((size,), jnp.int32),
+            jax.ShapeDtypeStruct((size,), jnp.float32),
+        ).compile(compiler_options=options)
+        return compiled, size
 
     def _make_eval(self, arch: Architecture, model, input_shape: tuple, layout: _Layout):
         signature = arch.signature()
@@ -364,13 +382,13 @@ class Trainer:
             epoch_future = pool.submit(
                 epoch_lowered.compile, compiler_options=compiler_options(backend, run_flops)
             )
-            eval_j, size = self._make_eval(arch, model, input_shape, layout)
-            eval_c = eval_j.lower(
-                (flat_shape, extra_shape),
-                jax.ShapeDtypeStruct((size, *input_shape), jnp.float32),
-                jax.ShapeDtypeStruct((size,), jnp.int32),
-                jax.ShapeDtypeStruct((size,), jnp.float32),
-            ).compile(compiler_options=compiler_options(backend, run_flops, program="eval"))
+            eval_batch = self._compile_eval(
+                arch,
+                model,
+                input_shape,
+                variables_shape,
+                compiler_options(backend, run_flops, program="eval"),
+            )
             epoch_c = epoch_future.result()
         return _Programs(
             model=model,
@@ -378,7 +396,7 @@ class Trainer:
             layout=layout,
             opt_shape=opt_shape,
             epoch=epoch_c,
-            eval_batch=(eval_c, size),
+            eval_batch=eval_batch,
             compile_seconds=time.perf_counter() - start,
         )
 
