@@ -90,14 +90,15 @@ class LocalExecutor(Executor):
 
 
 def make_executor(experiment: Any, data: Any, config: TrainConfig) -> Executor:
-    """The executor an experiment asks for: :class:`LocalExecutor` for one worker, no
-    cluster address and no ``trial_timeout`` (no Ray start-up cost), else
-    :class:`nas.ray_executor.RayExecutor` (a time limit needs a worker process that can be
-    killed). A non-empty ``RAY_ADDRESS`` in the environment counts as an address."""
+    """The executor an experiment asks for: :class:`LocalExecutor` (``execution.lookahead``
+    candidates ahead) for one worker, no cluster address and no ``trial_timeout`` (no Ray
+    start-up cost), else :class:`nas.ray_executor.RayExecutor` (a time limit needs a worker
+    process that can be killed). A non-empty ``RAY_ADDRESS`` in the environment counts as an
+    address."""
     execution = experiment.execution
     address = execution.address or os.environ.get("RAY_ADDRESS") or None
     if execution.workers == 1 and address is None and execution.trial_timeout is None:
-        return LocalExecutor(data, config)
+        return LocalExecutor(data, config, ahead=execution.lookahead)
     from nas.ray_executor import RayExecutor
 
     execution = dataclasses.replace(execution, address=address)

@@ -24,7 +24,7 @@ Format (paths relative to the file's folder; defaults in brackets)::
     seed: N                         # [0]
     storage: URL | FILE.log | FILE.jsonl           # [sqlite:///nas.db]
     execution: {workers [1], cpus_per_trial [1], gpus_per_trial [0], retries [1],
-                trial_timeout, address}
+                trial_timeout, address, lookahead [1]}
     artifacts: {keep_weights: all|best_k|none [best_k], k [5], dir}
 """
 
@@ -74,6 +74,7 @@ TRAINING_KEYS = (
 CONSTRAINT_KEYS = ("max_params", "max_flops")
 EXECUTION_KEYS = (
     "workers", "cpus_per_trial", "gpus_per_trial", "retries", "trial_timeout", "address",
+    "lookahead",
 )  # fmt: skip
 ARTIFACT_KEYS = ("keep_weights", "k", "dir")
 OVERRIDES = ("trials", "timeout", "storage", "study", "seed", "workers", "address")
@@ -120,7 +121,9 @@ class ExecutionConfig:
 
     ``retries``: how often a trial whose worker died is run again. ``trial_timeout``: seconds
     one trial may take (``None``: no limit). ``address``: a Ray cluster to join (``None``:
-    start a local one). CPU and GPU shares may be fractional.
+    start a local one). CPU and GPU shares may be fractional. ``lookahead`` (in-process
+    worker only): how many candidates are proposed ahead of the one training, so that their
+    programs compile meanwhile; 0 proposes each candidate knowing every earlier result.
     """
 
     workers: int = 1
@@ -129,6 +132,7 @@ class ExecutionConfig:
     retries: int = 1
     trial_timeout: float | None = None
     address: str | None = None
+    lookahead: int = 1
 
 
 @dataclass(frozen=True)
@@ -435,6 +439,7 @@ def _execution(data: Mapping[str, Any], check: _Check, environment: _Check) -> E
             data.get("trial_timeout"), "execution.trial_timeout", 0, open_=True, optional=True
         ),
         address=check.address(data.get("address"), "execution.address", optional=True),
+        lookahead=check.integer(data.get("lookahead", 1), "execution.lookahead", 0, 8),
     )
 
 

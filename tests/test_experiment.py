@@ -161,6 +161,7 @@ execution:
   retries: 0
   trial_timeout: 30
   address: head:6379
+  lookahead: 0
 artifacts: {keep_weights: all, k: 2, dir: weights}
 """
     experiment = load_experiment(write(folder, text=text))
@@ -173,7 +174,7 @@ artifacts: {keep_weights: all, k: 2, dir: weights}
     assert experiment.sampler == ("grid", {})
     assert (experiment.trials, experiment.timeout, experiment.seed) == (None, 90.0, 7)
     assert experiment.storage == "runs/nas.jsonl"
-    assert experiment.execution == ExecutionConfig(2, 0.5, 0.25, 0, 30.0, "head:6379")
+    assert experiment.execution == ExecutionConfig(2, 0.5, 0.25, 0, 30.0, "head:6379", 0)
     assert experiment.artifacts == ArtifactsConfig("all", 2, "weights")
 
 
@@ -342,6 +343,10 @@ INVALID = [
      "must be a number >= 0"),
     ("bad-retries", {"execution": {"retries": -1}}, "execution.retries",
      "must be an integer >= 0"),
+    ("bad-lookahead", {"execution": {"lookahead": -1}}, "execution.lookahead",
+     "must be an integer in [0, 8]"),
+    ("lookahead-too-far", {"execution": {"lookahead": 9}}, "execution.lookahead",
+     "must be an integer in [0, 8]"),
     ("bad-keep-weights", {"artifacts": {"keep_weights": "best"}}, "artifacts.keep_weights",
      "expected one of all, best_k, none"),
     ("bad-k", {"artifacts": {"k": 0}}, "artifacts.k", "must be an integer >= 1"),

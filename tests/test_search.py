@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import numpy as np
@@ -71,6 +72,24 @@ def test_resume_continues_to_target(tmp_path):
     assert [t.number for t in study.trials] == [0, 1, 2, 3]
     # Nothing more to do: a third run adds no trial.
     assert run_search(load_experiment(path, {"trials": 4})).new_trials == 0
+
+
+@pytest.mark.parametrize("lookahead", [0, 1])
+def test_lookahead_decides_what_the_sampler_knows(lookahead, tmp_path):
+    """With look-ahead the next candidate is proposed (its trial started) while the current
+    one trains; with ``lookahead: 0`` only after the current one's result is stored."""
+    path = write_experiment(tmp_path, trials=4, execution=f"{{lookahead: {lookahead}}}")
+    run_search(load_experiment(path))
+    trials = sorted(_study(load_experiment(path)).trials, key=lambda t: t.number)
+    assert [t.state for t in trials] == [TrialState.COMPLETE] * 4
+    asked_before_previous_ended = [
+        later.datetime_start < earlier.datetime_complete
+        for earlier, later in itertools.pairwise(trials)
+    ]
+    if lookahead == 0:
+        assert not any(asked_before_previous_ended)
+    else:
+        assert all(asked_before_previous_ended)
 
 
 # On synthetic data (16 features, 4 classes) the small candidate has 46 parameters and 80
