@@ -280,15 +280,22 @@ class Trainer:
                 layout=layout,
                 opt_shape=None,
                 epoch=None,
-                eval_batch=self._compile_eval(arch, model, tuple(input_shape), shapes, options),
+                eval_batch=self._compile_eval(
+                    arch, model, tuple(input_shape), shapes, layout, options
+                ),
             )
         return self._cache[key]
 
     def _compile_eval(
-        self, arch: Architecture, model, input_shape: tuple, shapes: dict, options: dict
+        self,
+        arch: Architecture,
+        model,
+        input_shape: tuple,
+        shapes: dict,
+        layout: _Layout,
+        options: dict,
     ) -> tuple[Any, int]:
         """The evaluation program compiled ahead of time, and its batch size."""
-        layout = _Layout.of(shapes["params"])
         eval_j, size = self._make_eval(arch, model, input_shape, layout)
         flat_shape = jax.ShapeDtypeStruct((layout.size,), jnp.float32)
         extra_shape = {k: v for k, v in shapes.items() if k != "params"}
@@ -387,6 +394,7 @@ class Trainer:
                 model,
                 input_shape,
                 variables_shape,
+                layout,
                 compiler_options(backend, run_flops, program="eval"),
             )
             epoch_c = epoch_future.result()
