@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import resource
 import statistics
@@ -118,8 +119,7 @@ def main() -> None:
     )
     report = {
         "date": time.strftime("%Y-%m-%d"),
-        "machine": f"{platform.machine()}, {jax.default_backend()}, "
-        f"{__import__('os').cpu_count()} cores",
+        "machine": f"{platform.machine()}, {jax.default_backend()}, {os.cpu_count()} cores",
         "setup": vars(args),
         "median": summary,
         "same_results": same,
