@@ -430,7 +430,12 @@ def run_search(
         in_flight[trial.number] = (trial, stats_dict, time.monotonic())
         heartbeat.trial_ids.add(trial._trial_id)
         executor.submit(
-            TrialJob(trial.number, arch.to_json(), seed, int(trial.user_attrs.get("attempt", 0)))
+            TrialJob(
+                trial.number,
+                described["architecture"],
+                seed,
+                int(trial.user_attrs.get("attempt", 0)),
+            )
         )
         reporter.trial_started(trial.number, arch)
         return True
@@ -516,8 +521,8 @@ def _over_target(study: optuna.Study, trial: optuna.Trial, target: int) -> bool:
     if taken < target:
         return False
     _requeue_unstarted(study, trial)
-    trial.set_user_attr("counts", False)
-    trial.set_user_attr("fail_reason", f"not needed: the study reached its {target} trials")
+    reason = f"not needed: the study reached its {target} trials"
+    write_trial(study._storage, trial._trial_id, {"counts": False, "fail_reason": reason})
     study.tell(trial, state=TrialState.FAIL)
     return True
 
