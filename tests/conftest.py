@@ -16,13 +16,13 @@ optuna.logging.set_verbosity(optuna.logging.WARNING)
 @pytest.fixture(scope="session")
 def digits():
     """scikit-learn digits, flat view, fixed split."""
-    from nas.datasets import load_dataset
+    from nas.data import load_dataset
 
     return load_dataset("digits", kind="flat", val_fraction=0.2, seed=0)
 
 
 @pytest.fixture(scope="session")
 def synthetic():
-    from nas.datasets import load_dataset
+    from nas.data import load_dataset
 
     return load_dataset("synthetic", kind="flat", val_fraction=0.2, seed=0)

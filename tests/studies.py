@@ -127,8 +127,7 @@ _done: dict[str, Searched] = {}
 def searched(name: str, factory: pytest.TempPathFactory) -> Searched:
     """The study ``name`` (a key of :data:`SPACES`), searched on first use in this session."""
     if name not in _done:
-        from nas.experiment import load_experiment
-        from nas.search import run_search
+        from nas.search import load_experiment, run_search
 
         folder = factory.mktemp(f"study-{name}")
         (folder / "space.yaml").write_text(textwrap.dedent(SPACES[name]))

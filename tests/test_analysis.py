@@ -11,11 +11,10 @@ import pandas as pd
 import pytest
 
 import nas
-from nas.analysis import load_curves, load_trials, param_importances, rank
-from nas.architecture import Architecture
 from nas.cli import main
-from nas.pareto import knee_index, pareto_mask
-from nas.records import public_url
+from nas.model import Architecture
+from nas.results import knee_index, load_curves, load_trials, param_importances, pareto_mask, rank
+from nas.urls import public_url
 
 from .helpers import postgres_url
 from .studies import searched

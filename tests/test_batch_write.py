@@ -12,8 +12,7 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from nas.batch_write import write_trial
-from nas.store import open_storage
+from nas.store import open_storage, write_trial
 
 from .helpers import postgres_url
 

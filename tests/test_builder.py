@@ -10,7 +10,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from nas.architecture import (
+from nas.model import Shape, ShapeError, build_model, dropout, model_stats, trace_shapes
+from nas.model.architecture import (
     ACTIVATIONS,
     Architecture,
     Conv,
@@ -21,9 +22,6 @@ from nas.architecture import (
     Pool,
     Recurrent,
 )
-from nas.builder import build_model, dropout
-from nas.shapes import Shape, ShapeError, trace_shapes
-from nas.stats import model_stats
 
 NUM_CLASSES = 7
 BATCH = 3

@@ -14,8 +14,8 @@ import pandas as pd
 import pytest
 from optuna.trial import TrialState
 
-from nas import analysis
 from nas.cli import main
+import nas.results as analysis
 from nas.search import counted_trials
 from nas.store import open_storage
 

@@ -8,8 +8,7 @@ import wsgiref.util
 
 import optuna_dashboard
 
-from nas.experiment import load_experiment
-from nas.search import run_search
+from nas.search import load_experiment, run_search
 
 from .helpers import write_experiment
 

@@ -10,8 +10,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from nas import datasets
-from nas.datasets import Dataset, DataSpec, load_dataset, parse_spec, stratified_split
+from nas.data import (
+    Dataset,
+    DataSpec,
+    builtin,
+    digits_arrays,
+    load_dataset,
+    parse_spec,
+    stratified_split,
+)
 from nas.errors import SpecError
 
 # name, kind, example shape, classes, train+val examples, test examples
@@ -70,7 +77,7 @@ def test_digits_scaled_to_unit_interval():
 def test_digits_read_from_the_bundled_file_equal_scikit_learns():
     from sklearn.datasets import load_digits
 
-    data, target = datasets.digits_arrays()
+    data, target = digits_arrays()
     bunch = load_digits()
     np.testing.assert_array_equal(data, bunch.data)
     np.testing.assert_array_equal(target, bunch.target)
@@ -98,7 +105,7 @@ def test_seed_moves_validation_split_but_never_test_split(name):
 
 
 def test_mnist1d_leaves_global_random_state_alone():
-    datasets._builtin.cache_clear()  # force the generator to run in this test
+    builtin.load_builtin.cache_clear()  # force the generator to run in this test
     random.seed(7)
     np.random.seed(7)
     expected = (random.random(), np.random.rand())

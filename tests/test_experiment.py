@@ -9,14 +9,9 @@ from typing import Any
 import pytest
 import yaml
 
+from nas.config import ArtifactsSection, Constraints, ExecutionSection, TrainingSection
 from nas.errors import SpecError
-from nas.experiment import (
-    ArtifactsConfig,
-    Constraints,
-    ExecutionConfig,
-    TrainingConfig,
-    load_experiment,
-)
+from nas.search import load_experiment
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = sorted((ROOT / "experiments").glob("*.yaml"))
@@ -120,7 +115,7 @@ def test_defaults(folder):
     assert experiment.space.name == "tiny"
     assert experiment.dataset == "synthetic"
     assert experiment.validation_fraction == 0.2
-    assert experiment.training == TrainingConfig(epochs=3)
+    assert experiment.training == TrainingSection(epochs=3)
     assert experiment.training.optimizer_defaults() == {}
     assert experiment.objectives == (("val_accuracy", "maximize"),)
     assert experiment.constraints == Constraints()
@@ -128,8 +123,8 @@ def test_defaults(folder):
     assert experiment.pruner == ("none", {})
     assert (experiment.trials, experiment.timeout, experiment.seed) == (4, None, 0)
     assert experiment.storage == "sqlite:///nas.db"
-    assert experiment.execution == ExecutionConfig()
-    assert experiment.artifacts == ArtifactsConfig()
+    assert experiment.execution == ExecutionSection()
+    assert experiment.artifacts == ArtifactsSection()
 
 
 def test_every_field(folder):
@@ -165,7 +160,7 @@ execution:
 artifacts: {keep_weights: all, k: 2, dir: weights}
 """
     experiment = load_experiment(write(folder, text=text))
-    assert experiment.training == TrainingConfig(2, 128, "sgd", 1e-4, 0.0, 16)
+    assert experiment.training == TrainingSection(2, 128, "sgd", 1e-4, 0.0, 16)
     assert experiment.training.optimizer_defaults() == {
         "optimizer": "sgd", "learning_rate": 1e-4, "weight_decay": 0.0, "batch_size": 16,
     }  # fmt: skip
@@ -174,8 +169,8 @@ artifacts: {keep_weights: all, k: 2, dir: weights}
     assert experiment.sampler == ("grid", {})
     assert (experiment.trials, experiment.timeout, experiment.seed) == (None, 90.0, 7)
     assert experiment.storage == "runs/nas.jsonl"
-    assert experiment.execution == ExecutionConfig(2, 0.5, 0.25, 0, 30.0, "head:6379", 0)
-    assert experiment.artifacts == ArtifactsConfig("all", 2, "weights")
+    assert experiment.execution == ExecutionSection(2, 0.5, 0.25, 0, 30.0, "head:6379", 0)
+    assert experiment.artifacts == ArtifactsSection("all", 2, "weights")
 
 
 @pytest.mark.parametrize(
@@ -221,7 +216,7 @@ def test_overrides(folder, overrides, expected):
 def test_execution_overrides(folder):
     path = write(folder, {"execution": {"workers": 2, "address": "a:6379", "retries": 3}})
     experiment = load_experiment(path, {"workers": 4, "address": "b:6379"})
-    assert experiment.execution == ExecutionConfig(workers=4, retries=3, address="b:6379")
+    assert experiment.execution == ExecutionSection(workers=4, retries=3, address="b:6379")
 
 
 def test_ray_client_address_refused_from_flag_and_environment(folder, monkeypatch):

@@ -21,8 +21,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from nas.analysis import load_trials
-from nas.architecture import (
+from nas.cli import main
+from nas.model import build_model
+from nas.model.architecture import (
     ACTIVATIONS,
     Architecture,
     Conv,
@@ -33,12 +34,9 @@ from nas.architecture import (
     Pool,
     Recurrent,
 )
-from nas.builder import build_model
-from nas.cli import main
-from nas.codegen import ACTIVATION_CODE, module_source
-from nas.experiment import load_experiment
-from nas.export import ExportError, choose_trial, export_trial
-from nas.search import run_search
+from nas.results import ExportError, choose_trial, export_trial, load_trials
+from nas.results.codegen import ACTIVATION_CODE, module_source
+from nas.search import load_experiment, run_search
 from nas.store import artifacts_dir, load_weights
 
 from .helpers import write_experiment

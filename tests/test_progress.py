@@ -9,9 +9,8 @@ import optuna
 from rich.console import Console
 from rich.text import Text
 
-from nas.experiment import load_experiment
-from nas.progress import ConsoleReporter
-from nas.search import run_search
+from nas.cli.console import ConsoleReporter
+from nas.search import load_experiment, run_search
 from nas.store import open_storage
 
 from .helpers import write_experiment

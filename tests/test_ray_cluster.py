@@ -13,15 +13,15 @@ import ray
 from optuna.trial import TrialState
 from ray.cluster_utils import Cluster
 
-from nas import ray_cluster
-from nas.architecture import Architecture, Dense
+from nas.config import ExecutionSection
 from nas.errors import SpecError
-from nas.experiment import ExecutionConfig
-from nas.job import TrialJob
-from nas.ray_executor import RayExecutor
+from nas.execution import TrialJob
+from nas.execution.ray import RayExecutor
+from nas.execution.ray import cluster as ray_cluster
+from nas.model import Architecture, Dense
 from nas.search import counted_trials
 from nas.store import open_storage
-from nas.trainer import TrainConfig
+from nas.training import TrainConfig
 
 from .helpers import write_experiment
 
@@ -30,7 +30,7 @@ def test_local_instance_runs_more_workers_than_cores(synthetic):
     """Three trials at a time on a two-core machine share the cores; none waits forever."""
     workers = (os.cpu_count() or 1) + 1
     arch = Architecture(layers=(Dense(16),), batch_size=32)
-    with RayExecutor(synthetic, TrainConfig(epochs=2), ExecutionConfig(workers=workers)) as ex:
+    with RayExecutor(synthetic, TrainConfig(epochs=2), ExecutionSection(workers=workers)) as ex:
         assert ex.session.started
         assert len({info["pid"] for info in ex.worker_info()}) == workers
         for number in range(workers):
@@ -44,7 +44,7 @@ def test_local_instance_runs_more_workers_than_cores(synthetic):
 
 
 def test_local_instance_refuses_gpus_it_lacks(synthetic, tmp_path):
-    execution = ExecutionConfig(workers=2, gpus_per_trial=0.5)
+    execution = ExecutionSection(workers=2, gpus_per_trial=0.5)
     with pytest.raises(SpecError, match=r"execution\.gpus_per_trial: 2 trial"):
         RayExecutor(synthetic, TrainConfig(epochs=1), execution, source=tmp_path / "exp.yaml")
     assert not ray.is_initialized()

@@ -19,16 +19,15 @@ import pytest
 import ray
 from optuna.trial import TrialState
 
-from nas import ray_cluster
-from nas.architecture import Architecture, Dense
-from nas.datasets import Dataset
-from nas.experiment import ExecutionConfig, load_experiment
-from nas.job import TrialJob
-from nas.progress import Reporter
-from nas.ray_executor import RayExecutor, worker_env
-from nas.search import counted_trials, run_search
+from nas.config import ExecutionSection
+from nas.data import Dataset
+from nas.execution import TrialJob
+from nas.execution.ray import RayExecutor, worker_env
+from nas.execution.ray import cluster as ray_cluster
+from nas.model import Architecture, Dense
+from nas.search import Reporter, counted_trials, load_experiment, run_search
 from nas.store import open_storage
-from nas.trainer import TrainConfig
+from nas.training import TrainConfig
 
 from .helpers import LONG_TRIALS_SPACE, write_experiment
 
@@ -100,7 +99,7 @@ def test_worker_keeps_compiled_programs_across_trials(ray_session, synthetic):
         TrialJob(2, WIDER.to_json(), seed=2),
         TrialJob(3, replace(SMALL, weight_decay=1e-3).to_json(), seed=3),
     ]
-    with RayExecutor(synthetic, TrainConfig(epochs=2), ExecutionConfig(workers=1)) as executor:
+    with RayExecutor(synthetic, TrainConfig(epochs=2), ExecutionSection(workers=1)) as executor:
         outcomes = _run(executor, jobs)
         (counts,) = executor.trace_counts()
         (info,) = executor.worker_info()
@@ -129,7 +128,7 @@ def test_stop_lands_within_one_epoch(ray_session, synthetic):
         seen.append(epoch)
         return epoch >= 3
 
-    with RayExecutor(synthetic, TrainConfig(epochs=100_000), ExecutionConfig(workers=1)) as ex:
+    with RayExecutor(synthetic, TrainConfig(epochs=100_000), ExecutionSection(workers=1)) as ex:
         outcome = _run(ex, [TrialJob(0, SMALL.to_json(), seed=0)], on_epoch=stop_at_3)[0]
     assert outcome.state == "pruned"
     assert len(outcome.history) in (3, 4)
@@ -259,7 +258,7 @@ def test_trial_that_raises_keeps_reason_and_traceback(ray_session, tmp_path):
 
 
 def test_timeout_stops_trial_cooperatively(ray_session, synthetic):
-    execution = ExecutionConfig(workers=1, trial_timeout=1.0)
+    execution = ExecutionSection(workers=1, trial_timeout=1.0)
     with RayExecutor(synthetic, TrainConfig(epochs=100_000), execution) as executor:
         (before,) = executor.worker_info()
         outcomes = _run(executor, [TrialJob(0, SMALL.to_json(), seed=0)])
@@ -288,7 +287,7 @@ def test_timeout_restarts_a_worker_that_cannot_stop(ray_session, synthetic):
         class_names=synthetic.class_names,
     )
     one_by_one = replace(SMALL, layers=(Dense(2048), Dense(2048)), batch_size=1)
-    execution = ExecutionConfig(workers=1, trial_timeout=0.5)
+    execution = ExecutionSection(workers=1, trial_timeout=0.5)
     with RayExecutor(big, TrainConfig(epochs=1), execution, stop_grace=1.0) as executor:
         (before,) = executor.worker_info()
         outcomes = _run(executor, [TrialJob(0, one_by_one.to_json(), seed=0)])
@@ -320,7 +319,7 @@ def test_worker_env_for_gpu_shares(share, expected):
 
 
 def test_workers_sharing_a_gpu_get_memory_fractions(ray_session, synthetic):
-    execution = ExecutionConfig(workers=2, cpus_per_trial=1, gpus_per_trial=0.5)
+    execution = ExecutionSection(workers=2, cpus_per_trial=1, gpus_per_trial=0.5)
     with RayExecutor(synthetic, TrainConfig(epochs=1), execution) as executor:
         infos = executor.worker_info()
         outcomes = _run(executor, [TrialJob(0, SMALL.to_json(), seed=0)])

@@ -14,8 +14,8 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from nas.experiment import load_experiment
-from nas.search import counted_trials, driver_id, recover_stale, run_search
+from nas.processes import process_name as driver_id
+from nas.search import counted_trials, load_experiment, recover_stale, run_search
 from nas.store import open_storage
 
 from .helpers import write_experiment
@@ -110,7 +110,7 @@ def test_trial_whose_driver_died_before_naming_itself(study, monkeypatch):
     # The driver asked for the trial and died before it could name itself on it.
     trial = study.ask()
     assert recover_stale(study) == []  # it may still be a live driver's, about to name itself
-    monkeypatch.setattr("nas.search.ORPHAN_GRACE_SECONDS", 0.0)
+    monkeypatch.setattr("nas.search.recovery.ORPHAN_GRACE_SECONDS", 0.0)
     assert recover_stale(study) == [trial.number]
     crashed = study.trials[trial.number]
     assert crashed.state == TrialState.FAIL
@@ -119,7 +119,7 @@ def test_trial_whose_driver_died_before_naming_itself(study, monkeypatch):
 
 
 def test_search_waits_out_a_nameless_trial_and_reaches_its_target(tmp_path, monkeypatch):
-    monkeypatch.setattr("nas.search.ORPHAN_GRACE_SECONDS", 3.0)
+    monkeypatch.setattr("nas.search.recovery.ORPHAN_GRACE_SECONDS", 3.0)
     path = write_experiment(tmp_path, trials=1)
     run_search(load_experiment(path))
     exp = load_experiment(path, {"trials": 2})

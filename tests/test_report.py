@@ -13,9 +13,8 @@ import matplotlib.image
 import optuna
 import pytest
 
-from nas.analysis import load_trials, rank
 from nas.cli import main
-from nas.report import write_report
+from nas.results import load_trials, rank, write_report
 
 from .studies import searched
 

@@ -6,8 +6,7 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from nas.experiment import load_experiment
-from nas.search import run_search
+from nas.search import load_experiment, run_search
 from nas.store import open_storage
 
 from .helpers import write_experiment

@@ -10,11 +10,10 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from nas.analysis import load_trials
-from nas.architecture import Architecture
 from nas.errors import SpecError
-from nas.experiment import load_experiment
-from nas.search import counted_trials, run_search
+from nas.model import Architecture
+from nas.results import load_trials
+from nas.search import counted_trials, load_experiment, run_search
 from nas.store import artifacts_dir, load_weights, open_storage
 
 from .helpers import write_experiment

@@ -11,11 +11,9 @@ from typing import Any
 
 import pytest
 
-from nas.architecture import Architecture
 from nas.errors import SpecError
-from nas.shapes import trace_shapes
-from nas.space import Space, load_space
-from nas.suggest import FixedSuggest, RandomSuggest
+from nas.model import Architecture, trace_shapes
+from nas.space import FixedSuggest, RandomSuggest, Space, load_space
 from nas.yamlio import load_yaml, load_yaml_text
 
 SPACES = Path(__file__).resolve().parent.parent / "search_spaces"
@@ -135,10 +133,10 @@ def docstring_space() -> str:
     """The literal block after "Format::" in nas/space.py's docstring, dedented."""
     import textwrap
 
-    import nas.space
+    import nas.space.format
 
     block = []
-    for line in nas.space.__doc__.split("Format::\n", 1)[1].splitlines()[1:]:
+    for line in nas.space.format.__doc__.split("Format::\n", 1)[1].splitlines()[1:]:
         if line and not line.startswith(" "):
             break  # the literal block ends at the first unindented line
         block.append(line)

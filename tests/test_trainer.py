@@ -8,9 +8,9 @@ import types
 import numpy as np
 import pytest
 
-from nas.architecture import Architecture, Dense
 from nas.errors import TrialFailed
-from nas.trainer import TrainConfig, Trainer
+from nas.model import Architecture, Dense
+from nas.training import TrainConfig, Trainer
 
 MLP = Architecture(
     layers=(Dense(128, dropout=0.1), Dense(64, norm="layer")),
@@ -119,21 +119,22 @@ def test_prepare_compiles_ahead_and_the_trial_reports_it(synthetic):
 def test_size_check_and_compilation_share_one_shape_trace(monkeypatch, synthetic):
     """The driver's model_stats and the trainer's compilation of candidates with one
     signature trace the model's variables once; another signature traces again."""
-    import nas.stats
-    import nas.trainer
-    from nas.stats import model_stats
+    import nas.model.size
+    import nas.training.programs
+    import nas.training.trainer
+    from nas.model import model_stats
 
     calls = []
-    real = nas.stats.variable_shapes
+    real = nas.model.size.variable_shapes
 
     def counting(*args):
         calls.append(args[1])
         return real(*args)
 
-    for module in (nas.stats, nas.trainer):
+    for module in (nas.model.size, nas.training.trainer, nas.training.programs):
         # raising=False: the trainer has no route of its own today; one added later is counted.
         monkeypatch.setattr(module, "variable_shapes", counting, raising=False)
-    monkeypatch.setattr(nas.stats, "_shape_cache", {})
+    monkeypatch.setattr(nas.model.size, "_shape_cache", {})
     arch = Architecture(layers=(Dense(24, norm="layer", dropout=0.1),), learning_rate=1e-3)
     twin = dataclasses.replace(arch, learning_rate=3e-3, layers=(Dense(24, norm="layer"),))
     shape = tuple(synthetic.x_train.shape[1:])

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from nas.xla_cache import cache_dir
+from nas.training import cache_dir
 
 from .helpers import write_experiment
 

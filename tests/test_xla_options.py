@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from nas.architecture import Architecture, Dense
-from nas.trainer import TrainConfig, Trainer
-from nas.xla_options import (
+from nas.model import Architecture, Dense
+from nas.training import TrainConfig, Trainer
+from nas.training.xla_options import (
     FAST_COMPILE,
     FAST_EVAL,
     LONG_RUN_FLOPS,

@@ -27,13 +27,12 @@ import jax
 import numpy as np
 import optuna
 
-from nas.builder import build_model
-from nas.datasets import load_dataset
-from nas.init import init_variables, variable_shapes
-from nas.samplers import OptunaSuggest
+from nas.data import load_dataset
+from nas.model import build_model, init_variables, variable_shapes
+from nas.search import OptunaSuggest
 from nas.space import load_space
-from nas.trainer import TrainConfig, Trainer, _Layout
-from nas.xla_options import FAST_COMPILE, FAST_EVAL
+from nas.training import FAST_COMPILE, FAST_EVAL, ParamLayout, TrainConfig, Trainer
+from nas.training.programs import make_eval
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -88,10 +87,10 @@ def main() -> None:
         arch = space.sample(OptunaSuggest(study.ask()))
         model = build_model(arch, data.num_classes)
         shapes = variable_shapes(model, tuple(data.input_shape))
-        layout = _Layout.of(shapes["params"])
+        layout = ParamLayout.of(shapes["params"])
         variables = init_variables(shapes, seed=index)
         packed = (layout.ravel(variables.pop("params")), variables)
-        eval_jit, _ = trainer._make_eval(arch, model, tuple(data.input_shape), layout)
+        eval_jit = make_eval(model, layout, trainer.trace_counts, arch.signature())
         lowered = eval_jit.lower(packed, x, y, mask)
         order = list(VARIANTS) if index % 2 == 0 else list(VARIANTS)[::-1]
         row = {"architecture": arch.to_json()}

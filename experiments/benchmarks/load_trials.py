@@ -37,9 +37,8 @@ from optuna.distributions import (
 from optuna.trial import TrialState, create_trial
 
 import nas
-from nas.architecture import Architecture, Dense
-from nas.space import load_space
-from nas.suggest import RandomSuggest
+from nas.model import Architecture, Dense
+from nas.space import RandomSuggest, load_space
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = Path(__file__).resolve().parent / "results"

@@ -4,7 +4,7 @@ Per trial it builds the model, initialises it eagerly (``model.init`` un-jitted)
 ``jax.jit``s a train step, loops over shuffled mini-batches in Python, and evaluates eagerly
 (``model.apply`` on the validation set). To compare like with like it draws candidates from
 the same space file through the same sampler and seed, and builds the same Flax networks
-(``nas.builder``); only the training machinery is the hand-written kind.
+(``nas.model.builder``); only the training machinery is the hand-written kind.
 
     python experiments/benchmarks/plain_loop.py --trials 20 --epochs 20 --out plain.json
 """
@@ -22,9 +22,9 @@ import numpy as np
 import optax
 import optuna
 
-from nas.builder import build_model
-from nas.datasets import load_dataset
-from nas.samplers import OptunaSuggest
+from nas.data import load_dataset
+from nas.model import build_model
+from nas.search import OptunaSuggest
 from nas.space import load_space
 
 ROOT = Path(__file__).resolve().parents[2]

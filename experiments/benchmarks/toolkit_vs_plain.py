@@ -41,10 +41,10 @@ RESULTS = HERE / "results"
 
 TOOLKIT_RUN = """
 import json, sys, time
-from nas.experiment import load_experiment
-from nas.executor import LocalExecutor
+from nas.search import load_experiment
+from nas.execution import LocalExecutor
 from nas.search import run_search
-from nas.analysis import load_trials
+from nas.results import load_trials
 exp = load_experiment(sys.argv[1])
 ahead = int(sys.argv[3])
 start = time.perf_counter()
@@ -94,7 +94,7 @@ def run_toolkit(
 
 def run_toolkit_xla_defaults(trials: int, epochs: int, seed: int, folder: Path) -> dict:
     """The toolkit compiling with XLA's default CPU options, to show what fast compilation
-    (nas.xla_options) buys."""
+    (nas.training.xla_options) buys."""
     return run_toolkit(trials, epochs, seed, folder, fast_compile="off")
 
 
@@ -109,10 +109,10 @@ import json, sys
 import optuna
 sys.path.insert(0, sys.argv[3])
 from plain_loop import train_one
-from nas.datasets import load_dataset
-from nas.samplers import OptunaSuggest
+from nas.data import load_dataset
+from nas.search import OptunaSuggest
 from nas.space import load_space
-from nas.trainer import TrainConfig, Trainer
+from nas.training import TrainConfig, Trainer
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 n, epochs = int(sys.argv[1]), int(sys.argv[2])
 space = load_space(sys.argv[4])

@@ -48,9 +48,9 @@ SEARCH = """
 import json, sys, time
 import optuna
 optuna.logging.set_verbosity(optuna.logging.WARNING)
-from nas.experiment import load_experiment
-from nas.executor import LocalExecutor
-from nas.ray_executor import RayExecutor
+from nas.search import load_experiment
+from nas.execution import LocalExecutor
+from nas.execution.ray import RayExecutor
 from nas.search import run_search
 from nas.store import load_study
 exp = load_experiment(sys.argv[1])

@@ -1,4 +1,5 @@
-"""Live progress of a search: a rich display on a terminal, one line per trial elsewhere."""
+"""What the ``nas`` command shows: live progress of a search (a rich display on a terminal, one
+line per trial elsewhere) and tables of trials."""
 
 from __future__ import annotations
 
@@ -7,46 +8,16 @@ import sys
 import time
 from typing import Any
 
-from optuna.trial import FrozenTrial, TrialState
 from rich.console import Console, Group
 from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from nas.architecture import Architecture
-
-
-class Reporter:
-    """Hooks the search driver calls; the base class ignores them all."""
-
-    def start(
-        self, experiment: Any, counted: int, target: int | None, recovered: list[int]
-    ) -> None:
-        pass
-
-    def trial_started(self, number: int, arch: Architecture) -> None:
-        pass
-
-    def epoch(self, number: int, epoch: int, metrics: dict[str, float]) -> None:
-        pass
-
-    def trial_finished(self, trial: FrozenTrial, counted: int) -> None:
-        pass
-
-    def done(self, summary: Any) -> None:
-        pass
-
-
-NullReporter = Reporter
-
-
-def describe(arch: Architecture) -> str:
-    """A one-line human summary, e.g. ``dense64-dense32 skip=residual lr=1.2e-03``."""
-    parts = []
-    for layer in arch.layers:
-        size = getattr(layer, "features", None) or getattr(layer, "window", None)
-        parts.append(f"{layer.type}{size or ''}")
-    return f"{'-'.join(parts) or 'linear'} skip={arch.skip} lr={arch.learning_rate:.1e}"
+from nas.model import Architecture, describe
+from nas.results import format_cell
+from nas.search import Reporter
+from nas.store import TrialRecord
+from nas.urls import public_url
 
 
 def _fmt(seconds: float) -> str:
@@ -76,7 +47,7 @@ class ConsoleReporter(Reporter):
         self.counted0 = self.counted = counted
         self.t0 = time.monotonic()
         self.epochs = experiment.training.epochs
-        head = f"study {experiment.study} · {experiment.storage}"
+        head = f"study {experiment.study} · {public_url(experiment.storage)}"
         if counted:
             head += f" · resuming with {counted} finished trials"
         if recovered:
@@ -99,10 +70,10 @@ class ConsoleReporter(Reporter):
         )
         self._refresh()
 
-    def trial_finished(self, trial: FrozenTrial, counted: int) -> None:
+    def trial_finished(self, trial: TrialRecord, counted: int) -> None:
         self.running.pop(trial.number, None)
         self.counted = counted
-        if trial.state == TrialState.COMPLETE and len(self.objectives) == 1:
+        if trial.state == "COMPLETE" and len(self.objectives) == 1:
             value = trial.values[0]
             better = self.best is None or (
                 value > self.best if self.objectives[0][1] == "maximize" else value < self.best
@@ -116,8 +87,8 @@ class ConsoleReporter(Reporter):
             self.console.print(line)
         self._refresh()
 
-    def _line(self, trial: FrozenTrial) -> str:
-        state = trial.state.name.lower()
+    def _line(self, trial: TrialRecord) -> str:
+        state = trial.state.lower()
         attrs = trial.user_attrs
         if attrs.get("rejected"):
             return f"trial {trial.number} rejected: {attrs.get('fail_reason')}"
@@ -172,16 +143,8 @@ def trials_table(rows: list[dict[str, Any]], columns: list[str], title: str) -> 
     for col in columns:
         table.add_column(col, justify="right" if col != "architecture" else "left")
     for row in rows:
-        table.add_row(*(_cell(row.get(col)) for col in columns))
+        table.add_row(*(format_cell(row.get(col)) for col in columns))
     return table
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return str(value)
 
 
 def stdout_console() -> Console:

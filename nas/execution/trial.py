@@ -8,10 +8,10 @@ from typing import Any
 
 import jax
 
-from nas.architecture import Architecture
 from nas.errors import TrialFailed
-from nas.job import TrialJob, TrialOutcome
-from nas.trainer import EpochCallback, Trainer
+from nas.execution.job import TrialJob, TrialOutcome
+from nas.model import Architecture
+from nas.training import EpochCallback, Trainer
 
 
 def device_name() -> str:

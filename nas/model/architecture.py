@@ -15,12 +15,15 @@ import json
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-ACTIVATIONS = ("relu", "gelu", "silu", "swish", "tanh", "sigmoid", "elu", "leaky_relu", "identity")
-NORMS = ("none", "batch", "layer")
+from nas.model.ops import ACTIVATION_OPS, CELL_OPS, NORM_OPS, POOL_OPS
+
+# The names with an op behind them come from that op's table in nas.model.ops.
+ACTIVATIONS = tuple(ACTIVATION_OPS)
+NORMS = ("none", *NORM_OPS)
 SKIPS = ("none", "residual", "dense")
-POOL_KINDS = ("max", "avg")
+POOL_KINDS = tuple(POOL_OPS)
 PADDINGS = ("same", "valid")
-CELLS = ("gru", "lstm")
+CELLS = tuple(CELL_OPS)
 OPTIMIZERS = ("adamw", "adam", "sgd")
 
 

@@ -1,6 +1,6 @@
 """Architecture -> Flax module.
 
-:func:`build_model` turns an :class:`~nas.architecture.Architecture` into a
+:func:`build_model` turns an :class:`~nas.model.architecture.Architecture` into a
 :class:`CandidateNet`. Submodule names are part of the contract, because exported code loads
 the same parameter trees: ``layer{i}`` is layer ``i``'s op (Dense, Conv, RNN or
 Bidirectional; the norm module of a standalone norm layer), ``layer{i}_norm`` a block's norm,
@@ -13,13 +13,14 @@ their rates share one compiled program.
 from __future__ import annotations
 
 import functools
+import importlib
 from collections.abc import Callable, Sequence
 
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from nas.architecture import (
+from nas.model.architecture import (
     ACTIVATIONS,
     CELLS,
     NORMS,
@@ -36,7 +37,14 @@ from nas.architecture import (
     Pool,
     Recurrent,
 )
-from nas.shapes import trace_shapes
+from nas.model.ops import ACTIVATION_OPS, CELL_OPS, NAMESPACES, NORM_OPS, POOL_OPS, Op
+from nas.model.wiring import NETWORK_INPUT, skip_plan
+
+
+def _resolve(op: Op) -> Callable:
+    """The object ``op`` names, with its keyword arguments bound."""
+    fn = getattr(importlib.import_module(NAMESPACES[op.namespace]), op.attribute)
+    return functools.partial(fn, **dict(op.kwargs)) if op.kwargs else fn
 
 
 def _identity(x: jax.Array) -> jax.Array:
@@ -44,27 +52,17 @@ def _identity(x: jax.Array) -> jax.Array:
 
 
 ACTIVATION_FNS: dict[str, Callable[[jax.Array], jax.Array]] = {
-    "relu": nn.relu,
-    "gelu": nn.gelu,
-    "silu": nn.silu,
-    "swish": nn.silu,
-    "tanh": jnp.tanh,
-    "sigmoid": nn.sigmoid,
-    "elu": nn.elu,
-    "leaky_relu": functools.partial(nn.leaky_relu, negative_slope=0.01),
-    "identity": _identity,
+    name: _identity if op is None else _resolve(op) for name, op in ACTIVATION_OPS.items()
 }
-CELL_TYPES: dict[str, type[nn.RNNCellBase]] = {"gru": nn.GRUCell, "lstm": nn.OptimizedLSTMCell}
-# Layers that learn a transform; skips (residual or dense) apply only to these.
-BLOCKS = (Dense, Conv, Recurrent)
+CELL_TYPES: dict[str, type[nn.RNNCellBase]] = {name: _resolve(op) for name, op in CELL_OPS.items()}
 
 
 def build_model(arch: Architecture, num_classes: int) -> CandidateNet:
     """The Flax module for ``arch`` with a ``num_classes``-way head; pure (no randomness).
 
     Raises ``ValueError`` for ``num_classes < 1`` or a name (activation, norm, padding, pool
-    kind, cell, skip) that :mod:`nas.architecture` does not know. Input shapes are checked
-    when the module is applied (:class:`nas.shapes.ShapeError`).
+    kind, cell, skip) that :mod:`nas.model.architecture` does not know. Input shapes are checked
+    when the module is applied (:class:`nas.model.shapes.ShapeError`).
     """
     if num_classes < 1:
         raise ValueError(f"num_classes must be at least 1, got {num_classes=}")
@@ -113,13 +111,10 @@ class CandidateNet(nn.Module):
     ``(len(arch.layers),)`` (entries of layers without dropout are ignored); left out in
     training, the architecture's own rates are used.
 
-    Skips: ``residual`` adds a block's input (through a bias-free ``layer{i}_proj`` where the
-    feature counts differ) wherever the block keeps its input's spatial shape; ``dense`` feeds
-    each block the concatenation of every tensor of its input's spatial shape since the last
-    shape change or non-block layer, the network input included. The head always takes the
-    last layer's output alone.
+    Skips are wired as :func:`nas.model.wiring.skip_plan` plans them for ``x``'s static shape;
+    the head always takes the last layer's output alone.
 
-    Raises :class:`~nas.shapes.ShapeError` when a layer cannot apply to ``x``'s shape and
+    Raises :class:`~nas.model.shapes.ShapeError` when a layer cannot apply to ``x``'s shape and
     ``ValueError`` when ``dropout_rates`` has the wrong shape.
     """
 
@@ -134,27 +129,35 @@ class CandidateNet(nn.Module):
         dropout_rates: jax.Array | None = None,
         dropout_seed: jax.Array | None = None,
     ) -> jax.Array:
-        # Fail with the layer index and reason rather than deep inside a Flax op.
-        trace_shapes(self.arch.layers, tuple(x.shape[1:]))
+        # Planned from the static shape; also fails with the layer index and reason rather
+        # than deep inside a Flax op.
+        plan = skip_plan(self.arch, tuple(x.shape[1:]))
         rates = self._rates(dropout_rates)
         if train and dropout_seed is None:
             dropout_seed = jax.random.bits(self.make_rng("dropout"), dtype=jnp.uint32)
         x = jnp.asarray(x, jnp.float32)
-        # Dense skip: every tensor of the current spatial shape, network input included.
-        group = [x]
-        for i, layer in enumerate(self.arch.layers):
-            if isinstance(layer, BLOCKS):
-                inputs = jnp.concatenate(group, axis=-1) if self.arch.skip == "dense" else x
+        kept: dict[int, jax.Array] = {}  # tensors that later dense-skip concatenations read
+        if NETWORK_INPUT in plan.kept:
+            kept[NETWORK_INPUT] = x
+        for wiring in plan.layers:
+            i, layer = wiring.index, wiring.layer
+            if wiring.block:
+                inputs = x
+                if wiring.concat:
+                    inputs = jnp.concatenate([*(kept[j] for j in wiring.concat), x], axis=-1)
                 x = _block(layer, i, inputs, train)
                 x = self._dropout(x, rates, i, train, dropout_seed)
-                if self.arch.skip == "residual" and inputs.shape[:-1] == x.shape[:-1]:
-                    x = x + _projection(inputs, x.shape[-1], f"layer{i}_proj")
-                group = [*group, x] if x.shape[:-1] == group[0].shape[:-1] else [x]
+                if wiring.residual:
+                    skip = inputs
+                    if wiring.projection:
+                        skip = nn.Dense(x.shape[-1], use_bias=False, name=f"layer{i}_proj")(skip)
+                    x = x + skip
             else:
                 x = _plain_layer(layer, i, x, train)
                 if isinstance(layer, Dropout):
                     x = self._dropout(x, rates, i, train, dropout_seed)
-                group = [x]
+            if i in plan.kept:
+                kept[i] = x
         x = x.reshape(x.shape[0], -1)
         return nn.Dense(self.num_classes, name="head")(x)
 
@@ -213,16 +216,8 @@ def _recurrent(layer: Recurrent, name: str) -> nn.Module:
 
 
 def _norm(kind: str, train: bool, name: str) -> nn.Module:
-    if kind == "batch":
-        return nn.BatchNorm(use_running_average=not train, momentum=0.9, name=name)
-    return nn.LayerNorm(name=name)
-
-
-def _projection(x: jax.Array, features: int, name: str) -> jax.Array:
-    """``x`` brought to ``features`` channels: identity when they match, else a 1x1 map."""
-    if x.shape[-1] == features:
-        return x
-    return nn.Dense(features, use_bias=False, name=name)(x)
+    mode = {"use_running_average": not train} if kind == "batch" else {}
+    return _resolve(NORM_OPS[kind])(**mode, name=name)
 
 
 def _plain_layer(layer: Layer, i: int, x: jax.Array, train: bool) -> jax.Array:
@@ -231,11 +226,11 @@ def _plain_layer(layer: Layer, i: int, x: jax.Array, train: bool) -> jax.Array:
     if isinstance(layer, Pool):
         window = (layer.window,) * (x.ndim - 2)
         strides = (layer.stride or layer.window,) * (x.ndim - 2)
-        pool = nn.max_pool if layer.kind == "max" else nn.avg_pool
+        pool = _resolve(POOL_OPS[layer.kind].window)
         return pool(x, window, strides=strides, padding="VALID")
     if isinstance(layer, GlobalPool):
         spatial_axes = tuple(range(1, x.ndim - 1))
-        reduce = jnp.max if layer.kind == "max" else jnp.mean
+        reduce = _resolve(POOL_OPS[layer.kind].reduce)
         return reduce(x, axis=spatial_axes)
     if isinstance(layer, Norm):
         return _norm(layer.kind, train, f"layer{i}")(x)
@@ -258,6 +253,6 @@ def _check_names(arch: Architecture) -> None:
         if isinstance(layer, Pool | GlobalPool):
             check(layer.kind, POOL_KINDS, f"{where}.kind")
         if isinstance(layer, Norm):
-            check(layer.kind, ("batch", "layer"), f"{where}.kind")
+            check(layer.kind, tuple(NORM_OPS), f"{where}.kind")
         if isinstance(layer, Recurrent):
             check(layer.cell, CELLS, f"{where}.cell")

@@ -2,14 +2,14 @@
 
 Shapes exclude the batch axis: flat ``(D,)``, sequence ``(T, C)``, image ``(H, W, C)``.
 The space validator uses these rules to reject spaces whose candidates cannot be built; the
-builder uses them to count FLOPs before any compilation.
+skip plan and size counting use them before any compilation.
 """
 
 from __future__ import annotations
 
 import math
 
-from nas.architecture import Conv, Dense, Dropout, GlobalPool, Layer, Norm, Pool, Recurrent
+from nas.model.architecture import Conv, Dense, Dropout, GlobalPool, Layer, Norm, Pool, Recurrent
 
 Shape = tuple[int, ...]
 KINDS = {1: "flat", 2: "sequence", 3: "image"}

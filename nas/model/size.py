@@ -1,7 +1,8 @@
 """Size of a candidate before training: parameter count and forward FLOPs.
 
 Nothing here trains, compiles or allocates real arrays: parameters come from
-``jax.eval_shape`` of the module's ``init``, FLOPs from the shape rules in :mod:`nas.shapes`.
+``jax.eval_shape`` of the module's ``init``, FLOPs from the skip plan of
+:mod:`nas.model.wiring`. :func:`candidate_variable_shapes` keeps a process-global cache.
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ from typing import Any
 
 import jax
 
-from nas.architecture import Architecture, Conv, Dense, Recurrent
-from nas.builder import BLOCKS, build_model
-from nas.init import variable_shapes
-from nas.shapes import Shape, input_kind, output_shape, trace_shapes
+from nas.model.architecture import Architecture, Conv, Dense, Recurrent
+from nas.model.builder import build_model
+from nas.model.init import variable_shapes
+from nas.model.shapes import Shape, input_kind
+from nas.model.wiring import SkipPlan, skip_plan
 
 # Weight matrices per step of each cell kind (GRU: reset, update, candidate; LSTM: i, f, g, o).
 GATES = {"gru": 3, "lstm": 4}
@@ -41,7 +43,7 @@ def model_stats(arch: Architecture, input_shape: Shape, num_classes: int) -> Mod
     not with "same" padding. Not counted: bias adds, activations, norms, pooling, dropout,
     residual additions and the element-wise gate arithmetic of recurrent cells.
 
-    Raises :class:`~nas.shapes.ShapeError` when a layer cannot apply at its input shape.
+    Raises :class:`~nas.model.shapes.ShapeError` when a layer cannot apply at its input shape.
     """
     shape = tuple(input_shape)
     return ModelStats(
@@ -52,11 +54,10 @@ def model_stats(arch: Architecture, input_shape: Shape, num_classes: int) -> Mod
 
 def forward_flops(arch: Architecture, input_shape: Shape, num_classes: int) -> int:
     """Per-example forward FLOPs of ``arch`` as :func:`model_stats` counts them, without
-    building the model. Raises :class:`~nas.shapes.ShapeError` like it."""
+    building the model. Raises :class:`~nas.model.shapes.ShapeError` like it."""
     shape = tuple(input_shape)
     input_kind(shape)
-    trace_shapes(arch.layers, shape)
-    return 2 * _count_macs(arch, shape, num_classes)
+    return 2 * _count_macs(skip_plan(arch, shape), num_classes)
 
 
 SHAPE_CACHE_SIZE = 1024
@@ -67,11 +68,15 @@ _shape_lock = threading.Lock()
 def candidate_variable_shapes(
     arch: Architecture, input_shape: Shape, num_classes: int
 ) -> dict[str, Any]:
-    """:func:`nas.init.variable_shapes` of ``build_model(arch, num_classes)`` on
+    """:func:`nas.model.init.variable_shapes` of ``build_model(arch, num_classes)`` on
     ``input_shape`` (no batch axis), traced once per signature in a process: the driver's
     size check and the trainer's compilation of one candidate share the trace. Returns a new
     top-level dict on every call; the trees in it are shared and must not be modified. Raises
-    :class:`~nas.shapes.ShapeError` like :func:`model_stats`.
+    :class:`~nas.model.shapes.ShapeError` like :func:`model_stats`.
+
+    The cache is process-global state: one per process, shared by all threads (guarded by a
+    lock), holding up to ``SHAPE_CACHE_SIZE`` entries and evicting the oldest first. It is
+    keyed by signature, input shape and class count, never cleared otherwise.
     """
     key = (arch.signature(), tuple(input_shape), num_classes)
     with _shape_lock:
@@ -90,23 +95,17 @@ def _count_params(arch: Architecture, shape: Shape, num_classes: int) -> int:
     return sum(math.prod(leaf.shape) for leaf in jax.tree_util.tree_leaves(variables["params"]))
 
 
-def _count_macs(arch: Architecture, shape: Shape, num_classes: int) -> int:
-    """Multiply-accumulates per example, following the builder's skip wiring on shapes."""
+def _count_macs(plan: SkipPlan, num_classes: int) -> int:
+    """Multiply-accumulates per example of the network ``plan`` wires, head included."""
     macs = 0
-    group = [shape]  # dense skip: shapes since the last spatial change, as in the builder
-    for layer in arch.layers:
-        if isinstance(layer, BLOCKS):
-            inputs = _concat(group) if arch.skip == "dense" else shape
-            out = output_shape(layer, inputs)
-            macs += _block_macs(layer, inputs, out)
-            if arch.skip == "residual":
-                macs += _projection_macs(inputs, out)
-            group = [*group, out] if _spatial(out) == _spatial(group[0]) else [out]
-        else:
-            out = output_shape(layer, shape)
-            group = [out]
-        shape = out
-    return macs + math.prod(shape) * num_classes
+    for wiring in plan.layers:
+        inputs, out = wiring.block_input, wiring.output_shape
+        if wiring.block:
+            macs += _block_macs(wiring.layer, inputs, out)
+        if wiring.projection:
+            # The 1x1 map at every spatial position.
+            macs += math.prod(_spatial(out)) * inputs[-1] * out[-1]
+    return macs + math.prod(plan.output_shape) * num_classes
 
 
 def _block_macs(layer: Dense | Conv | Recurrent, inputs: Shape, out: Shape) -> int:
@@ -123,14 +122,6 @@ def _block_macs(layer: Dense | Conv | Recurrent, inputs: Shape, out: Shape) -> i
     return steps * per_step * (2 if layer.bidirectional else 1)
 
 
-def _projection_macs(inputs: Shape, out: Shape) -> int:
-    """The residual's 1x1 projection; none where the spatial shape changes (no residual) or
-    the feature counts match (identity)."""
-    if _spatial(inputs) != _spatial(out) or inputs[-1] == out[-1]:
-        return 0
-    return math.prod(_spatial(out)) * inputs[-1] * out[-1]
-
-
 def _conv_taps(size: int, n_out: int, kernel: int, stride: int, padding: str) -> int:
     """(output position, kernel tap) pairs along one axis that land on a real input."""
     pad_low = 0
@@ -140,10 +131,6 @@ def _conv_taps(size: int, n_out: int, kernel: int, stride: int, padding: str) ->
     return sum(
         1 for o in range(n_out) for t in range(kernel) if 0 <= o * stride - pad_low + t < size
     )
-
-
-def _concat(shapes: list[Shape]) -> Shape:
-    return (*_spatial(shapes[0]), sum(s[-1] for s in shapes))
 
 
 def _spatial(shape: Shape) -> Shape:

@@ -3,10 +3,11 @@
 :func:`module_source` writes the code of one file that imports only ``jax`` and ``flax``:
 a ``Net`` module whose ``__call__`` lists the layers one by one with their literal sizes,
 ``load_variables(path)`` and a jitted ``predict(variables, x)``. The code computes what
-:class:`nas.builder.CandidateNet` computes with ``train=False`` (dropout off, batch norm on
+:class:`nas.model.builder.CandidateNet` computes with ``train=False`` (dropout off, batch norm on
 its running statistics), under the same parameter names, so the builder's variables load
-unchanged. Skip wiring is resolved here, from the static shapes, so the emitted code holds
-no loops, no conditions and no configuration.
+unchanged. It follows the builder's skip plan (:func:`nas.model.skip_plan`) and op tables
+(``nas.model.*_OPS``), resolved here from the static shapes, so the emitted code holds no
+loops, no conditions and no configuration.
 """
 
 from __future__ import annotations
@@ -15,33 +16,41 @@ import re
 import textwrap
 from collections.abc import Sequence
 
-from nas.architecture import (
+from nas.model import (
+    ACTIVATION_OPS,
+    CELL_OPS,
+    NETWORK_INPUT,
+    NORM_OPS,
+    POOL_OPS,
     Architecture,
     Conv,
     Dense,
     Dropout,
     GlobalPool,
-    Layer,
+    LayerWiring,
     Norm,
+    Op,
     Pool,
     Recurrent,
+    Shape,
+    build_model,
+    input_kind,
+    skip_plan,
 )
-from nas.builder import BLOCKS, build_model
-from nas.shapes import Shape, input_kind, trace_shapes
 
-# Each activation as the builder applies it (nas.builder.ACTIVATION_FNS), as code on `v`.
+
+def _op_code(op: Op, *args: str, name: str | None = None) -> str:
+    """``op`` called as code: ``args`` (already code), then the op's keywords, then ``name``."""
+    kwargs = [f"{key}={value!r}" for key, value in op.kwargs]
+    if name is not None:
+        kwargs.append(f'name="{name}"')
+    return f"{op.namespace}.{op.attribute}({', '.join([*args, *kwargs])})"
+
+
+# Each activation as the builder applies it, as code on `v`.
 ACTIVATION_CODE = {
-    "relu": "nn.relu({v})",
-    "gelu": "nn.gelu({v})",
-    "silu": "nn.silu({v})",
-    "swish": "nn.silu({v})",
-    "tanh": "jnp.tanh({v})",
-    "sigmoid": "nn.sigmoid({v})",
-    "elu": "nn.elu({v})",
-    "leaky_relu": "nn.leaky_relu({v}, negative_slope=0.01)",
-    "identity": "{v}",
+    name: "{v}" if op is None else _op_code(op, "{v}") for name, op in ACTIVATION_OPS.items()
 }
-CELL_CODE = {"gru": "nn.GRUCell", "lstm": "nn.OptimizedLSTMCell"}
 INPUT_NAME = "inputs"
 BODY = " " * 8  # indentation of the lines of __call__
 WIDTH = 88  # ruff's default line length: the file is checked with no project settings
@@ -61,7 +70,7 @@ def module_source(
 
     ``title`` is the first line of the module docstring and each of ``notes`` a paragraph
     after it (wrapped to fit); ``weights_name`` is the file the usage example loads. Raises
-    ``ValueError`` (or :class:`~nas.shapes.ShapeError`) where the builder would refuse
+    ``ValueError`` (or :class:`~nas.model.shapes.ShapeError`) where the builder would refuse
     ``arch`` or the shapes do not fit.
     """
     build_model(arch, num_classes)  # the builder's own checks of names and sizes
@@ -119,75 +128,47 @@ def module_source(
 
 
 def _call_body(arch: Architecture, input_shape: Shape, num_classes: int) -> list[str]:
-    shapes = trace_shapes(arch.layers, input_shape)
-    kept = _kept_tensors(arch, input_shape, shapes)
+    plan = skip_plan(arch, input_shape)
     lines = [f"{BODY}x = jnp.asarray(x, jnp.float32)  # {_batch_shape(input_shape)}"]
-    if -1 in kept:
+    # Only tensors that a later concatenation reads besides x get a name of their own.
+    if NETWORK_INPUT in plan.kept:
         lines.append(f"{BODY}{INPUT_NAME} = x  # read again by the dense skips below")
-    shape = input_shape
-    group: list[tuple[int, Shape]] = [(-1, input_shape)]  # dense skip: as in the builder
     explained_cells = False
-    for i, (layer, out) in enumerate(zip(arch.layers, shapes, strict=True)):
-        if isinstance(layer, BLOCKS):
-            inputs = shape
-            if arch.skip == "dense" and len(group) > 1:
-                names = [_tensor_name(j) for j, _ in group[:-1]] + ["x"]
-                inputs = (*shape[:-1], sum(s[-1] for _, s in group))
-            residual = arch.skip == "residual" and inputs[:-1] == out[:-1]
+    for wiring in plan.layers:
+        i, layer = wiring.index, wiring.layer
+        if wiring.block:
             note = ""
-            if residual:
-                note = "residual" if inputs[-1] == out[-1] else "residual through a projection"
-            if arch.skip == "dense" and len(group) > 1:
+            if wiring.residual:
+                note = "residual through a projection" if wiring.projection else "residual"
+            if wiring.concat:
                 note = "dense skip: reads earlier outputs too"
-            lines += _comment(_describe(i, layer, inputs, out, note))
+            lines += _comment(_describe(wiring, note))
             if isinstance(layer, Recurrent) and not explained_cells:
                 explained_cells = True
                 lines += _comment(
                     "Cells are made with parent=None, so that their parameters nest under "
                     f"the layer's name (layer{i}/...), as in the searched model."
                 )
-            if arch.skip == "dense" and len(group) > 1:
+            if wiring.concat:
+                names = [*map(_tensor_name, wiring.concat), "x"]
                 lines.append(f"{BODY}x = jnp.concatenate([{', '.join(names)}], axis=-1)")
-            lines += _block_lines(i, layer, inputs, target="h" if residual else "x")
-            if residual:
+            lines += _block_lines(wiring, target="h" if wiring.residual else "x")
+            if wiring.residual:
                 skip = "x"
-                if inputs[-1] != out[-1]:
-                    skip = f'nn.Dense({out[-1]}, use_bias=False, name="layer{i}_proj")(x)'
+                if wiring.projection:
+                    features = wiring.output_shape[-1]
+                    skip = f'nn.Dense({features}, use_bias=False, name="layer{i}_proj")(x)'
                 lines.append(f"{BODY}x = h + {skip}")
-            same = out[:-1] == group[0][1][:-1]
-            group = [*group, (i, out)] if same else [(i, out)]
-            if i in kept:
-                lines.append(f"{BODY}{_tensor_name(i)} = x")
         else:
-            lines += _comment(_describe(i, layer, shape, out, ""))
-            lines += _plain_lines(i, layer, shape)
-            group = [(i, out)]
-            if i in kept:
-                lines.append(f"{BODY}{_tensor_name(i)} = x")
-        shape = out
+            lines += _comment(_describe(wiring, ""))
+            lines += _plain_lines(wiring)
+        if i in plan.kept:
+            lines.append(f"{BODY}{_tensor_name(i)} = x")
     lines += _comment(f"head: {num_classes} logits")
-    if len(shape) > 1:
+    if len(plan.output_shape) > 1:
         lines.append(f"{BODY}x = x.reshape(x.shape[0], -1)")
     lines.append(f'{BODY}return nn.Dense({num_classes}, name="head")(x)')
     return lines
-
-
-def _kept_tensors(arch: Architecture, input_shape: Shape, shapes: list[Shape]) -> set[int]:
-    """Tensors (-1: the input, i: layer i's output) that a later dense-skip concatenation
-    reads besides the current ``x``: only these get a name of their own."""
-    if arch.skip != "dense":
-        return set()
-    kept: set[int] = set()
-    group: list[tuple[int, Shape]] = [(-1, input_shape)]
-    for i, (layer, out) in enumerate(zip(arch.layers, shapes, strict=True)):
-        if isinstance(layer, BLOCKS):
-            if len(group) > 1:
-                kept.update(j for j, _ in group[:-1])
-            same = out[:-1] == group[0][1][:-1]
-            group = [*group, (i, out)] if same else [(i, out)]
-        else:
-            group = [(i, out)]
-    return kept
 
 
 def _comment(text: str) -> list[str]:
@@ -198,16 +179,16 @@ def _comment(text: str) -> list[str]:
 
 
 def _tensor_name(index: int) -> str:
-    return INPUT_NAME if index < 0 else f"layer{index}_out"
+    return INPUT_NAME if index == NETWORK_INPUT else f"layer{index}_out"
 
 
-def _block_lines(i: int, layer: Layer, inputs: Shape, target: str) -> list[str]:
+def _block_lines(wiring: LayerWiring, target: str) -> list[str]:
     """A block's op, norm and activation, reading ``x`` and leaving the result in ``target``."""
-    name = f"layer{i}"
+    layer, inputs, name = wiring.layer, wiring.block_input, f"layer{wiring.index}"
     source = "x"
     lines = []
     if isinstance(layer, Recurrent):
-        cell = f"{CELL_CODE[layer.cell]}({layer.features}, parent=None)"
+        cell = _op_code(CELL_OPS[layer.cell], str(layer.features), "parent=None")
         if layer.bidirectional:
             lines += [
                 f"{BODY}forward = nn.RNN({cell}, parent=None)",
@@ -232,7 +213,7 @@ def _block_lines(i: int, layer: Layer, inputs: Shape, target: str) -> list[str]:
         lines += _call_lines(target, "nn.Conv", args, source)
     if layer.norm != "none":
         lines.append(f"{BODY}{target} = {_norm_code(layer.norm, name + '_norm')}({target})")
-    if layer.activation != "identity":
+    if ACTIVATION_OPS[layer.activation] is not None:
         code = ACTIVATION_CODE[layer.activation].format(v=target)
         lines.append(f"{BODY}{target} = {code}")
     return lines
@@ -252,30 +233,31 @@ def _call_lines(target: str, fn: str, args: list[str], source: str) -> list[str]
 
 
 def _norm_code(kind: str, name: str) -> str:
-    if kind == "batch":
-        return f'nn.BatchNorm(use_running_average=True, momentum=0.9, name="{name}")'
-    return f'nn.LayerNorm(name="{name}")'
+    mode = ["use_running_average=True"] if kind == "batch" else []
+    return _op_code(NORM_OPS[kind], *mode, name=name)
 
 
-def _plain_lines(i: int, layer: Layer, shape: Shape) -> list[str]:
-    n_spatial = len(shape) - 1
+def _plain_lines(wiring: LayerWiring) -> list[str]:
+    layer, n_spatial = wiring.layer, len(wiring.input_shape) - 1
     if isinstance(layer, Pool):
         window = _tuple((layer.window,) * n_spatial)
         strides = _tuple((layer.stride or layer.window,) * n_spatial)
-        fn = "nn.max_pool" if layer.kind == "max" else "nn.avg_pool"
-        return [f'{BODY}x = {fn}(x, {window}, strides={strides}, padding="VALID")']
+        pool = _op_code(
+            POOL_OPS[layer.kind].window, "x", window, f"strides={strides}", 'padding="VALID"'
+        )
+        return [f"{BODY}x = {pool}"]
     if isinstance(layer, GlobalPool):
         axes = "1" if n_spatial == 1 else _tuple(tuple(range(1, n_spatial + 1)))
-        fn = "jnp.max" if layer.kind == "max" else "jnp.mean"
-        return [f"{BODY}x = {fn}(x, axis={axes})"]
+        return [f"{BODY}x = {_op_code(POOL_OPS[layer.kind].reduce, 'x', f'axis={axes}')}"]
     if isinstance(layer, Norm):
-        return [f"{BODY}x = {_norm_code(layer.kind, f'layer{i}')}(x)"]
+        return [f"{BODY}x = {_norm_code(layer.kind, f'layer{wiring.index}')}(x)"]
     assert isinstance(layer, Dropout)
     return []  # dropout is the identity at inference
 
 
-def _describe(i: int, layer: Layer, inputs: Shape, out: Shape, note: str) -> str:
+def _describe(wiring: LayerWiring, note: str) -> str:
     """The comment above a layer's code: what it is and the shape it leaves."""
+    layer, inputs = wiring.layer, wiring.block_input
     if isinstance(layer, Dense):
         parts = [f"dense {layer.features}"]
     elif isinstance(layer, Conv):
@@ -301,13 +283,13 @@ def _describe(i: int, layer: Layer, inputs: Shape, out: Shape, note: str) -> str
     if isinstance(layer, Dense | Conv):
         if layer.norm != "none":
             parts.append(f"{layer.norm} norm")
-        if layer.activation != "identity":
+        if ACTIVATION_OPS[layer.activation] is not None:
             parts.append(layer.activation)
     if isinstance(layer, Dense | Conv | Recurrent) and layer.dropout > 0:
         parts.append(f"dropout {layer.dropout:.3g} (off at inference)")
     if note:
         parts.append(note)
-    return f"layer {i}: {', '.join(parts)} -> {_batch_shape(out)}"
+    return f"layer {wiring.index}: {', '.join(parts)} -> {_batch_shape(wiring.output_shape)}"
 
 
 def _summary(arch: Architecture) -> str:

@@ -1,7 +1,7 @@
 """A trial of a study as a standalone Python file plus its weights.
 
 :func:`export_trial` picks a trial (:func:`choose_trial`), writes its architecture as plain
-Flax code (:mod:`nas.codegen`) with the study, trial, metrics and size in the docstring, and
+Flax code (:mod:`nas.results.codegen`) with the study, trial, metrics and size in the docstring, and
 writes the trial's trained variables as a msgpack file the generated ``load_variables``
 reads. The file needs only ``jax`` and ``flax``; this toolkit is not needed to run it.
 """
@@ -20,13 +20,12 @@ import numpy as np
 import pandas as pd
 from flax.traverse_util import flatten_dict
 
-from nas.analysis import load_trials
-from nas.architecture import Architecture
-from nas.builder import build_model
-from nas.codegen import module_source
-from nas.pareto import knee_index
-from nas.records import public_url
+from nas.model import Architecture, build_model
+from nas.results.codegen import module_source
+from nas.results.frames import load_trials
+from nas.results.pareto import knee_index
 from nas.store import artifacts_dir, load_weights
+from nas.urls import public_url
 
 PICKS = ("accuracy", "params", "knee")
 # Variable collections the generated module reads; anything else in a weights file is dropped.
@@ -47,12 +46,12 @@ class Exported:
 
 
 def choose_trial(frame: pd.DataFrame, trial: str | int = "best", pick: str = "knee") -> int:
-    """The number of the trial to export from a :func:`nas.analysis.load_trials` frame.
+    """The number of the trial to export from a :func:`nas.results.load_trials` frame.
 
     ``trial``: a trial number (it must be complete), or ``"best"``: the best trial of a study
     with one objective, or, with several, the trial of the Pareto front that ``pick`` names:
     ``accuracy`` (highest validation accuracy), ``params`` (fewest parameters) or ``knee``
-    (:func:`nas.pareto.knee_index` over the objectives). Ties go to the lowest number; with
+    (:func:`nas.results.pareto.knee_index` over the objectives). Ties go to the lowest number; with
     one objective, ``pick`` only breaks ties between equally good trials. Raises
     :class:`ExportError` when no trial qualifies and ``ValueError`` for a bad argument.
     """

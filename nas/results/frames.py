@@ -37,8 +37,8 @@ import numpy as np
 import pandas as pd
 
 from nas.errors import UsageError
-from nas.pareto import pareto_mask
-from nas.records import Reader, StudyRecords, open_study, read_study, read_user_attr
+from nas.results.pareto import pareto_mask
+from nas.store import Reader, StudyRecords, read_study, read_user_attr
 
 LEADING_ATTRS = (
     "val_accuracy",
@@ -90,7 +90,7 @@ def objectives_of(records: StudyRecords) -> list[tuple[str, str]]:
 def load_trials(storage: str, study: str, *, reader: Reader = "auto") -> pd.DataFrame:
     """One row per trial, ordered by number (see the module docstring for the columns).
 
-    ``reader`` picks how the store is read (:func:`nas.records.read_study`); every reader
+    ``reader`` picks how the store is read (:func:`nas.store.read_study`); every reader
     gives an equal frame. Raises ``KeyError`` for an unknown study.
     """
     records = read_study(storage, study, reader=reader, exclude=NOT_IN_FRAME)
@@ -201,34 +201,6 @@ def load_curves(storage: str, study: str, *, reader: Reader = "auto") -> pd.Data
             "value": pd.Series(values, dtype="float64"),
         }
     )
-
-
-def param_importances(
-    storage: str, study: str, *, objective: int = 0, min_trials: int = 4
-) -> dict[str, float]:
-    """Importance of each parameter for the ``objective``-th objective (Optuna's fANOVA with
-    a fixed seed; the values sum to 1), most important first.
-
-    Only parameters that every complete trial has are assessed. Empty when fewer than
-    ``min_trials`` trials completed or when Optuna cannot assess any parameter (e.g. none
-    varies). Reads the study through Optuna, so it is slower than :func:`load_trials`.
-    """
-    import optuna
-    from optuna.importance import FanovaImportanceEvaluator, get_param_importances
-
-    st = open_study(storage, study)
-    done = st.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
-    if len(done) < max(min_trials, 2):
-        return {}
-    try:
-        importances = get_param_importances(
-            st,
-            evaluator=FanovaImportanceEvaluator(seed=0),
-            target=lambda t: t.values[objective],
-        )
-    except (ValueError, RuntimeError, ZeroDivisionError):
-        return {}
-    return {name: float(value) for name, value in importances.items() if np.isfinite(value)}
 
 
 def rank(frame: pd.DataFrame) -> pd.DataFrame:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-DIRECTIONS = ("maximize", "minimize")
+from nas.metrics import DIRECTIONS
 
 
 def _as_minimized(values: np.ndarray, directions: Sequence[str]) -> np.ndarray:

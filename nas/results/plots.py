@@ -1,6 +1,6 @@
 """Plots of a study, each drawn on a matplotlib ``Axes`` the caller owns.
 
-The functions take the frames of :mod:`nas.analysis` (``load_trials``, ``load_curves``) and
+The functions take the frames of :mod:`nas.results.frames` (``load_trials``, ``load_curves``) and
 never touch pyplot's global state, so a notebook can place them in its own figures and a
 report can render them without a display.
 """
@@ -15,41 +15,13 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.ticker import MaxNLocator
 
-from nas.pareto import pareto_mask
+from nas.metrics import METRIC_DIRECTIONS, label
+from nas.results.pareto import pareto_mask
 
-# Direction of each metric a plot may put on an axis, whether or not the study optimised it.
-METRIC_DIRECTIONS = {
-    "val_accuracy": "maximize",
-    "test_accuracy": "maximize",
-    "val_loss": "minimize",
-    "test_loss": "minimize",
-    "train_loss": "minimize",
-    "n_params": "minimize",
-    "flops": "minimize",
-    "train_seconds": "minimize",
-    "compile_seconds": "minimize",
-    "wall_seconds": "minimize",
-}
-LABELS = {
-    "val_accuracy": "validation accuracy",
-    "test_accuracy": "test accuracy",
-    "val_loss": "validation loss",
-    "test_loss": "test loss",
-    "train_loss": "training loss",
-    "n_params": "parameters",
-    "flops": "FLOPs per example",
-    "train_seconds": "training seconds",
-    "compile_seconds": "compile seconds",
-    "wall_seconds": "seconds per trial",
-}
 # Metrics spanning orders of magnitude read better on a log axis.
 LOG_SCALE = ("n_params", "flops")
 FRONT_COLOR = "tab:red"
 OTHER_COLOR = "tab:gray"
-
-
-def label(metric: str) -> str:
-    return LABELS.get(metric, metric)
 
 
 def complete(frame: pd.DataFrame) -> pd.DataFrame:

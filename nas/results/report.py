@@ -10,22 +10,21 @@ moved, mailed or opened offline.
 from __future__ import annotations
 
 import html
-import numbers
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from nas import plots
-from nas.analysis import load_curves, load_trials, param_importances, rank
-from nas.architecture import Architecture
-from nas.progress import describe
-from nas.records import public_url
+from nas.metrics import label
+from nas.model import Architecture, describe
+from nas.results import plots
+from nas.results.frames import load_curves, load_trials, rank
+from nas.results.tables import format_cell
+from nas.store import param_importances
+from nas.urls import public_url
 
 CURVE_TRIALS = 5  # learning curves of this many top trials; more lines would not read
 FIGSIZE = (6.4, 4.2)
@@ -84,7 +83,7 @@ def _plots(storage: str, study: str, frame: pd.DataFrame, done: pd.DataFrame) ->
         figures.append(
             Plot(
                 f"front_{x}_{y}.png",
-                f"Trade-off between {plots.label(y)} and {plots.label(x)}; red points are "
+                f"Trade-off between {label(y)} and {label(x)}; red points are "
                 "not beaten on both at once (the Pareto front).",
                 lambda fig, x=x, y=y: plots.plot_front(_axes(fig), frame, x, y),
             )
@@ -130,7 +129,7 @@ def _page(
     counts = frame["state"].value_counts() if len(frame) else pd.Series(dtype=int)
     states = ", ".join(f"{int(n)} {state.lower()}" for state, n in counts.items())
     dataset = frame.attrs.get("dataset") or {}
-    objectives = ", ".join(f"{d} {plots.label(n)}" for n, d in frame.attrs["objectives"])
+    objectives = ", ".join(f"{d} {label(n)}" for n, d in frame.attrs["objectives"])
     meta = [
         f"Store: {public_url(storage)}",
         f"Data: {dataset.get('name', '?')} (input {tuple(dataset.get('input_shape', ()))}, "
@@ -176,16 +175,16 @@ def _width(plot: Plot) -> int:
 
 def _table(top: pd.DataFrame, objectives: list[list[str]]) -> str:
     columns: list[tuple[str, str]] = [("number", "trial"), ("state", "state"), ("pareto", "best")]
-    columns += [(f"objective_{name}", plots.label(name)) for name, _ in objectives]
+    columns += [(f"objective_{name}", label(name)) for name, _ in objectives]
     columns += [
-        (key, plots.label(key))
+        (key, label(key))
         for key in ("val_accuracy", "test_accuracy", "n_params", "flops", "train_seconds")
         if key in top and not any(key == name for name, _ in objectives)
     ]
     head = "".join(f"<th>{html.escape(title)}</th>" for _, title in columns)
     rows = []
     for _, row in top.iterrows():
-        cells = "".join(f"<td>{html.escape(_cell(row.get(key)))}</td>" for key, _ in columns)
+        cells = "".join(f"<td>{html.escape(format_cell(row.get(key)))}</td>" for key, _ in columns)
         arch = row.get("architecture")
         summary = describe(Architecture.from_json(arch)) if isinstance(arch, str) else ""
         reason = row.get("fail_reason")
@@ -193,15 +192,3 @@ def _table(top: pd.DataFrame, objectives: list[list[str]]) -> str:
             summary = f"{summary} ({reason})".strip()
         rows.append(f'<tr>{cells}<td class="text">{html.escape(summary)}</td></tr>')
     return f"<table>\n<tr>{head}<th>architecture</th></tr>\n" + "\n".join(rows) + "\n</table>"
-
-
-def _cell(value: Any) -> str:
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
-        return ""
-    if isinstance(value, bool | np.bool_):
-        return "yes" if value else ""
-    if isinstance(value, numbers.Integral) and not isinstance(value, bool | np.bool_):
-        return f"{int(value):,}"
-    if isinstance(value, numbers.Real):
-        return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
-    return str(value)

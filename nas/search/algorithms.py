@@ -1,18 +1,23 @@
-"""Optuna at the search edge: samplers, pruners and the adapter a space samples through."""
+"""Optuna at the search edge: samplers, pruners and the adapter a space samples through.
+
+The names are :data:`nas.config.SAMPLERS` and :data:`nas.config.PRUNERS`, which an experiment
+file is checked against; this module implements exactly those.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import warnings
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import optuna
 
-SAMPLERS = ("tpe", "random", "cmaes", "gp", "nsga2", "qmc", "grid")
-PRUNERS = ("none", "median", "successive_halving", "hyperband")
+from nas.config import PRUNERS, SAMPLERS, Experiment
+from nas.errors import SpecError
 
 
 class OptunaSuggest:
-    """:class:`nas.suggest.Suggest` backed by an Optuna trial (``trial.suggest_*``)."""
+    """:class:`nas.space.suggest.Suggest` backed by an Optuna trial (``trial.suggest_*``)."""
 
     def __init__(self, trial: optuna.Trial) -> None:
         self.trial = trial
@@ -45,45 +50,83 @@ class ExhaustiveSampler(optuna.samplers.BruteForceSampler):
             self.exhausted = True
 
 
+def _tpe(seed: int, options: dict[str, Any]) -> optuna.samplers.BaseSampler:
+    # constant_liar keeps parallel workers from proposing the same candidate.
+    options.setdefault("constant_liar", True)
+    return optuna.samplers.TPESampler(seed=seed, **options)
+
+
+_SAMPLER_FACTORIES: dict[str, Callable[[int, dict[str, Any]], optuna.samplers.BaseSampler]] = {
+    "tpe": _tpe,
+    "random": lambda seed, options: optuna.samplers.RandomSampler(seed=seed, **options),
+    "cmaes": lambda seed, options: optuna.samplers.CmaEsSampler(
+        seed=seed, warn_independent_sampling=False, **options
+    ),
+    "gp": lambda seed, options: optuna.samplers.GPSampler(seed=seed, **options),
+    "nsga2": lambda seed, options: optuna.samplers.NSGAIISampler(seed=seed, **options),
+    "qmc": lambda seed, options: optuna.samplers.QMCSampler(
+        seed=seed, warn_independent_sampling=False, **options
+    ),
+    "grid": lambda seed, options: ExhaustiveSampler(seed=seed, **options),
+}
+assert set(_SAMPLER_FACTORIES) == set(SAMPLERS)
+
+
+def _median(options: dict[str, Any], epochs: int) -> optuna.pruners.BasePruner:
+    options.setdefault("n_startup_trials", 5)
+    options.setdefault("n_warmup_steps", max(1, epochs // 4))
+    return optuna.pruners.MedianPruner(**options)
+
+
+def _hyperband(options: dict[str, Any], epochs: int) -> optuna.pruners.BasePruner:
+    options.setdefault("min_resource", 1)
+    options.setdefault("max_resource", epochs)
+    return optuna.pruners.HyperbandPruner(**options)
+
+
+_PRUNER_FACTORIES: dict[str, Callable[[dict[str, Any], int], optuna.pruners.BasePruner]] = {
+    "none": lambda options, epochs: optuna.pruners.NopPruner(),
+    "median": _median,
+    "successive_halving": lambda options, epochs: optuna.pruners.SuccessiveHalvingPruner(**options),
+    "hyperband": _hyperband,
+}
+assert set(_PRUNER_FACTORIES) == set(PRUNERS)
+
+
 def make_sampler(name: str, options: dict[str, Any], seed: int) -> optuna.samplers.BaseSampler:
     """The named sampler, seeded; ``options`` go to its constructor as keyword arguments.
 
     ``grid`` enumerates a finite space exhaustively (conditional parameters included).
     Raises ``ValueError`` on an unknown name and ``ImportError`` naming the missing package.
     """
-    options = dict(options)
-    if name == "tpe":
-        # constant_liar keeps parallel workers from proposing the same candidate.
-        options.setdefault("constant_liar", True)
-        return optuna.samplers.TPESampler(seed=seed, **options)
-    if name == "random":
-        return optuna.samplers.RandomSampler(seed=seed, **options)
-    if name == "cmaes":
-        return optuna.samplers.CmaEsSampler(seed=seed, warn_independent_sampling=False, **options)
-    if name == "gp":
-        return optuna.samplers.GPSampler(seed=seed, **options)
-    if name == "nsga2":
-        return optuna.samplers.NSGAIISampler(seed=seed, **options)
-    if name == "qmc":
-        return optuna.samplers.QMCSampler(seed=seed, warn_independent_sampling=False, **options)
-    if name == "grid":
-        return ExhaustiveSampler(seed=seed, **options)
-    raise ValueError(f"unknown sampler {name!r}; expected one of {SAMPLERS}")
+    if name not in _SAMPLER_FACTORIES:
+        raise ValueError(f"unknown sampler {name!r}; expected one of {SAMPLERS}")
+    return _SAMPLER_FACTORIES[name](seed, dict(options))
 
 
 def make_pruner(name: str, options: dict[str, Any], epochs: int) -> optuna.pruners.BasePruner:
     """The named pruner; steps are epochs (1-based). ``options`` override the defaults."""
-    options = dict(options)
-    if name == "none":
-        return optuna.pruners.NopPruner()
-    if name == "median":
-        options.setdefault("n_startup_trials", 5)
-        options.setdefault("n_warmup_steps", max(1, epochs // 4))
-        return optuna.pruners.MedianPruner(**options)
-    if name == "successive_halving":
-        return optuna.pruners.SuccessiveHalvingPruner(**options)
-    if name == "hyperband":
-        options.setdefault("min_resource", 1)
-        options.setdefault("max_resource", epochs)
-        return optuna.pruners.HyperbandPruner(**options)
-    raise ValueError(f"unknown pruner {name!r}; expected one of {PRUNERS}")
+    if name not in _PRUNER_FACTORIES:
+        raise ValueError(f"unknown pruner {name!r}; expected one of {PRUNERS}")
+    return _PRUNER_FACTORIES[name](dict(options), epochs)
+
+
+def check_algorithms(experiment: Experiment) -> None:
+    """Build the experiment's sampler and pruner once and throw them away: it is cheap, and
+    options Optuna refuses then fail at load time rather than when the search starts.
+
+    Raises ``SpecError(experiment.path, "sampler" or "pruner", "bad options: ...")`` where a
+    constructor raises ``TypeError`` or ``ValueError``; ``ImportError`` as :func:`make_sampler`.
+    """
+    (sampler, sampler_options), (pruner, pruner_options) = experiment.sampler, experiment.pruner
+    # Some constructors warn (experimental samplers); the search warns when it builds its own.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for field, build in (
+            ("sampler", lambda: make_sampler(sampler, sampler_options, experiment.seed)),
+            ("pruner", lambda: make_pruner(pruner, pruner_options, experiment.training.epochs)),
+        ):
+            try:
+                build()
+            except (TypeError, ValueError) as err:
+                raise SpecError(experiment.path, field, f"bad options: {err}") from None

@@ -2,7 +2,7 @@
 
 Both checks follow every state a candidate can be in after each template (every repeat count
 and option), so a failure means some real candidate fails, and passing means none does. The
-layer rules themselves are :func:`nas.shapes.output_shape`'s.
+layer rules themselves are :func:`nas.model.shapes.output_shape`'s.
 """
 
 from __future__ import annotations
@@ -10,16 +10,13 @@ from __future__ import annotations
 import functools
 import itertools
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
-from nas.architecture import LAYER_TYPES, Layer
 from nas.errors import SpecError
-from nas.shapes import Shape, ShapeError, input_kind, output_shape
-from nas.space_fields import LAYER_FIELDS, REQUIRED
-from nas.space_layers import Template
-
-if TYPE_CHECKING:
-    from nas.space import Space
+from nas.model.architecture import LAYER_TYPES, Layer
+from nas.model.shapes import Shape, ShapeError, input_kind, output_shape
+from nas.space.fields import LAYER_FIELDS, REQUIRED
+from nas.space.layers import Template, Templates
 
 State = TypeVar("State")
 # A small shape of each kind: enough to ask output_shape which kind a layer type turns it into.
@@ -29,7 +26,7 @@ SPATIAL_FIELDS = ("kernel_size", "stride", "padding", "window")
 _UNSET = object()
 
 
-def check_kinds(space: Space) -> None:
+def check_kinds(space: Templates) -> None:
     """Reject layer orders that fail whatever the input shape: conv, pool or global_pool on a
     flat tensor (the input, or after a dense or global_pool layer), recurrent on anything but
     a sequence. Raises ``SpecError(space.source, "layers[t]" or "layers[t].one_of[i]", ...)``."""
@@ -53,7 +50,7 @@ def _kinds_step(current: dict[str, str], t: int, template: Template, source: str
     return out
 
 
-def check_input(space: Space, shape: tuple[int, ...], source: str) -> None:
+def check_input(space: Templates, shape: tuple[int, ...], source: str) -> None:
     """Raise ``SpecError(source, ...)`` unless every candidate takes inputs of ``shape`` (no
     batch axis): field ``input`` for a wrong kind, ``layers[...]`` for a layer that some
     candidate cannot apply (e.g. pooling that shrinks a spatial size below 1)."""
@@ -78,7 +75,7 @@ def check_input(space: Space, shape: tuple[int, ...], source: str) -> None:
         _trace(space, shape, dict(zip(names, combo, strict=True)), source)
 
 
-def _trace(space: Space, shape: Shape, shared: dict[str, Any], source: str) -> None:
+def _trace(space: Templates, shape: Shape, shared: dict[str, Any], source: str) -> None:
     # Each spatial state a candidate can be in -> None (a dict keeps the order deterministic).
     states: dict[Shape, None] = {_channels_dropped(shape): None}
     for t, template in enumerate(space.layers):

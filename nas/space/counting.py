@@ -9,13 +9,9 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from typing import TYPE_CHECKING
 
-from nas.space_fields import LAYER_FIELDS
-from nas.space_layers import LayerOption
-
-if TYPE_CHECKING:
-    from nas.space import Space
+from nas.space.fields import LAYER_FIELDS
+from nas.space.layers import LayerOption, Templates
 
 
 def shared_used_by(option: LayerOption, shared: frozenset[str]) -> frozenset[str]:
@@ -24,7 +20,7 @@ def shared_used_by(option: LayerOption, shared: frozenset[str]) -> frozenset[str
     return frozenset(name for name in LAYER_FIELDS[option.type] if name in shared - own)
 
 
-def count_candidates(space: Space) -> int | None:
+def count_candidates(space: Templates) -> int | None:
     """The number of distinct value sets :meth:`Space.sample` can draw; ``None`` when a
     continuous parameter can be drawn. Two value sets may still build equal architectures
     (e.g. two optional templates of the same layer), so this bounds the distinct

@@ -1,7 +1,7 @@
 """What each field of a space file accepts: layer fields, ``repeat``, ``skip`` and optimizer.
 
-Layer fields are exactly the dataclass fields of ``nas.architecture.LAYER_TYPES``; each gets a
-:class:`FieldSpec`. :func:`parse_field` reads a parameter (see :mod:`nas.space_params`) and
+Layer fields are exactly the dataclass fields of ``nas.model.architecture.LAYER_TYPES``; each gets a
+:class:`FieldSpec`. :func:`parse_field` reads a parameter (see :mod:`nas.space.params`) and
 checks every value it can take (the literal, each choice, both ends of a range) against the
 spec, reading ints as floats for float fields.
 """
@@ -9,11 +9,12 @@ spec, reading ints as floats for float fields.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from nas.architecture import (
+from nas.checks import Bounds, is_choice, is_int, is_number
+from nas.errors import SpecError
+from nas.model.architecture import (
     ACTIVATIONS,
     CELLS,
     LAYER_TYPES,
@@ -23,8 +24,7 @@ from nas.architecture import (
     POOL_KINDS,
     SKIPS,
 )
-from nas.errors import SpecError
-from nas.space_params import Choice, Fixed, FloatRange, IntRange, Param, found, parse_param
+from nas.space.params import Choice, Fixed, FloatRange, IntRange, Param, found, parse_param
 
 # Repeats are enumerated when counting candidates and checking shapes; a bound keeps that cheap.
 MAX_REPEAT = 64
@@ -35,13 +35,13 @@ class FieldSpec:
     """The values one field accepts.
 
     ``kind`` is ``int``, ``float``, ``bool`` or ``str``; ``expect`` says in words what is
-    accepted (for messages); ``accepts`` narrows numbers; ``options`` lists the allowed strings,
+    accepted (for messages); ``bounds`` narrows numbers; ``options`` lists the allowed strings,
     named ``label`` in messages; ``nullable`` also allows ``null``.
     """
 
     kind: str
     expect: str
-    accepts: Callable[[Any], bool] | None = None
+    bounds: Bounds | None = None
     options: tuple[str, ...] = ()
     label: str = ""
     nullable: bool = False
@@ -51,9 +51,15 @@ def _enum(label: str, options: tuple[str, ...]) -> FieldSpec:
     return FieldSpec("str", f"one of {', '.join(options)}", options=options, label=label)
 
 
-POSITIVE_INT = FieldSpec("int", "a positive int", lambda v: v >= 1)
-RATE = FieldSpec("float", "a float in [0, 1)", lambda v: 0 <= v < 1)
-REPEAT = FieldSpec("int", f"an int in [0, {MAX_REPEAT}]", lambda v: 0 <= v <= MAX_REPEAT)
+def _number(kind: str, bounds: Bounds, expect: str = "") -> FieldSpec:
+    """An ``int`` or ``float`` field; ``expect`` defaults to the bounds in words."""
+    noun = "an int" if kind == "int" else "a float"
+    return FieldSpec(kind, expect or f"{noun} {bounds}", bounds)
+
+
+POSITIVE_INT = _number("int", Bounds(1), "a positive int")
+RATE = _number("float", Bounds(0, 1, high_open=True))
+REPEAT = _number("int", Bounds(0, MAX_REPEAT))
 SKIP = _enum("skip", SKIPS)
 
 _BY_NAME: dict[str, FieldSpec] = {
@@ -97,11 +103,11 @@ REQUIRED: dict[str, tuple[str, ...]] = {
 
 OPTIMIZER_FIELDS: dict[str, FieldSpec] = {
     "name": _enum("optimizer", OPTIMIZERS),
-    "learning_rate": FieldSpec("float", "a float > 0", lambda v: v > 0),
-    "weight_decay": FieldSpec("float", "a float >= 0", lambda v: v >= 0),
+    "learning_rate": _number("float", Bounds(0, low_open=True)),
+    "weight_decay": _number("float", Bounds(0)),
     "batch_size": POSITIVE_INT,
 }
-# Optimizer keys of a space file -> fields of nas.architecture.Architecture.
+# Optimizer keys of a space file -> fields of nas.model.architecture.Architecture.
 OPTIMIZER_ATTRS = {
     "name": "optimizer",
     "learning_rate": "learning_rate",
@@ -151,15 +157,13 @@ def check_value(value: Any, spec: FieldSpec, source: str, path: str) -> Any:
     if spec.kind == "str":
         if not isinstance(value, str):
             raise wrong
-        if value not in spec.options:
+        if not is_choice(value, spec.options):
             raise SpecError(source, path, f"unknown {spec.label} {value!r}; expected {spec.expect}")
         return value
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise wrong
-    if spec.kind == "int" and not isinstance(value, int):
+    if not (is_int(value) if spec.kind == "int" else is_number(value)):
         raise wrong
     if spec.kind == "float":
         value = float(value)
-    if spec.accepts is not None and not spec.accepts(value):
+    if spec.bounds is not None and not spec.bounds(value):
         raise SpecError(source, path, f"expected {spec.expect}, found {value!r}")
     return value

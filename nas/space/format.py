@@ -8,7 +8,7 @@ Format::
     shared:                      # optional: one value shared by every layer that has the field
       activation: {choices: [relu, gelu, silu]}
     layers:                      # required, non-empty list of layer templates, applied in order
-      - type: dense              # a layer type of nas.architecture.LAYER_TYPES
+      - type: dense              # a layer type of nas.model.architecture.LAYER_TYPES
         repeat: {low: 1, high: 4}    # optional, default 1: how many layers it adds (0 allowed)
         features: {choices: [32, 64, 128]}
         dropout: {low: 0.0, high: 0.3}
@@ -26,7 +26,7 @@ Every value is a literal (fixed), ``{choices: [...]}`` (non-empty, unique; null,
 number or string) or a range ``{low, high, step?, log?}``: an int range when the bounds
 (and step) are ints and the field is not a float field, else a float range; ``low <= high``,
 ``log`` needs ``low > 0`` and no ``step``, ``step > 0`` divides ``high - low``. Layer fields
-are exactly the fields of the layer's dataclass in :mod:`nas.architecture` (plus ``repeat``);
+are exactly the fields of the layer's dataclass in :mod:`nas.model.architecture` (plus ``repeat``);
 one the template does not set comes from ``shared``, else the dataclass default; required
 ones (``features``) must be set in one of the two places. ``repeat`` is at most 64.
 
@@ -49,21 +49,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nas.architecture import LAYER_TYPES, Architecture, Layer
 from nas.errors import SpecError
-from nas.shapes import KINDS
-from nas.space_check import check_input, check_kinds
-from nas.space_count import count_candidates, shared_used_by
-from nas.space_fields import (
+from nas.model.architecture import LAYER_TYPES, Architecture, Layer
+from nas.model.shapes import KINDS
+from nas.space.checks import check_input, check_kinds
+from nas.space.counting import count_candidates, shared_used_by
+from nas.space.fields import (
     LAYER_FIELDS,
     OPTIMIZER_ATTRS,
     OPTIMIZER_FIELDS,
     SKIP,
     parse_field,
 )
-from nas.space_layers import Template, check_required, parse_layers
-from nas.space_params import Choice, Fixed, Param, found
-from nas.suggest import Suggest
+from nas.space.layers import Template, check_required, parse_layers
+from nas.space.params import Choice, Fixed, Param, found
+from nas.space.suggest import Suggest
 from nas.yamlio import load_yaml
 
 TOP_KEYS = ("name", "input", "skip", "shared", "layers", "optimizer")

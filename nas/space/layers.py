@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
-from nas.architecture import LAYER_TYPES
 from nas.errors import SpecError
-from nas.space_fields import LAYER_FIELDS, REPEAT, REQUIRED, parse_field
-from nas.space_params import Fixed, Param, found
+from nas.model.architecture import LAYER_TYPES
+from nas.space.fields import LAYER_FIELDS, REPEAT, REQUIRED, parse_field
+from nas.space.params import Fixed, Param, found
 
 TEMPLATE_KEYS = ("type", "repeat")
 ONCE = Fixed(1)
@@ -55,6 +55,21 @@ class Template:
             return {"one_of": [o.to_data() for o in self.options], "repeat": self.repeat.to_data()}
         option = self.options[0].to_data()
         return {"type": option.pop("type"), "repeat": self.repeat.to_data(), **option}
+
+
+class Templates(Protocol):
+    """What the whole-space checks and counts read of a space (a
+    :class:`~nas.space.format.Space` is one): its input kind, templates, shared and
+    optimizer parameters, skip parameter and source file."""
+
+    input_kind: str
+    layers: tuple[Template, ...]
+    skip: Param
+    shared: tuple[tuple[str, Param], ...]
+    optimizer: tuple[tuple[str, Param], ...]
+    source: str
+
+    def continuous_params(self) -> tuple[str, ...]: ...
 
 
 def parse_layers(raw: Any, source: str) -> tuple[Template, ...]:

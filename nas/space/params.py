@@ -3,7 +3,7 @@
 ``parse_param`` reads the syntax and applies the checks that hold for every field (non-empty,
 unique choices; ``low <= high``; ``log`` needs ``low > 0``; ``step > 0``; no ``step`` with
 ``log``; ``high - low`` a multiple of ``step``, which Optuna would otherwise adjust with a
-warning). Which values a particular field accepts is :mod:`nas.space_fields`' business.
+warning). Which values a particular field accepts is :mod:`nas.space.fields`' business.
 """
 
 from __future__ import annotations
@@ -13,22 +13,18 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from nas.checks import is_number, shown
 from nas.errors import SpecError
-from nas.suggest import Suggest
+from nas.space.suggest import Suggest
 
 RANGE_KEYS = ("low", "high", "step", "log")
 SYNTAX = "a parameter is a literal, {choices: [...]} or {low, high, step?, log?}"
 
 
 def found(value: Any) -> str:
-    """How an error message shows a value it did not expect, with its type."""
-    if value is None:
-        return "null"
-    if isinstance(value, dict):
-        return f"a mapping with keys {list(value)}"
-    if isinstance(value, list):
-        return f"a list {value!r}"
-    return f"{type(value).__name__} {value!r}"
+    """How a space-file message shows a value it did not expect, with its type
+    (:func:`nas.checks.shown`, typed)."""
+    return shown(value)
 
 
 def is_scalar(value: Any) -> bool:
@@ -216,7 +212,7 @@ def _parse_choices(raw: Any, source: str, path: str) -> Choice:
 
 def _number(raw: dict[str, Any], key: str, source: str, path: str) -> int | float:
     value = raw[key]
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if not is_number(value):
         raise SpecError(source, f"{path}.{key}", f"expected a number, found {found(value)}")
     if not math.isfinite(value):
         raise SpecError(source, f"{path}.{key}", f"expected a finite number, found {value!r}")

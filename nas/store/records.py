@@ -29,10 +29,10 @@ from optuna.distributions import BaseDistribution, json_to_distribution
 from optuna.storages import RDBStorage
 from optuna.storages._rdb import models
 from sqlalchemy import select
-from sqlalchemy.engine import make_url
 
 from nas.errors import UnknownStudy
-from nas.store import is_journal, open_storage
+from nas.store.storages import open_storage
+from nas.urls import is_journal, public_url
 
 Reader = Literal["auto", "sql", "optuna"]
 READERS = ("auto", "sql", "optuna")
@@ -99,9 +99,10 @@ def read_user_attr(
     return {t.number: t.user_attrs[key] for t in trials if key in t.user_attrs}
 
 
-def open_study(storage: str, study: str) -> optuna.Study:
-    """The Optuna study, for what needs Optuna itself (importances); raises ``KeyError`` as
-    :func:`read_study` does."""
+def load_study(storage: str, study: str) -> optuna.Study:
+    """An existing study as an Optuna ``Study``, for what needs Optuna itself (importances,
+    the search driver); raises :class:`~nas.errors.UnknownStudy` (a ``KeyError``) naming the
+    studies there, with the store's password masked."""
     return optuna.load_study(study_name=study, storage=_open(storage, study, "optuna"))
 
 
@@ -132,15 +133,7 @@ def _optuna_study(
 ) -> StudyRecords:
     loaded = optuna.load_study(study_name=study, storage=backend)
     trials = [
-        TrialRecord(
-            number=t.number,
-            state=t.state.name,
-            values=tuple(t.values) if t.values is not None else None,
-            params=dict(t.params),
-            user_attrs={k: v for k, v in t.user_attrs.items() if k not in exclude},
-            datetime_start=t.datetime_start,
-            datetime_complete=t.datetime_complete,
-        )
+        record_of(t, exclude)
         for t in sorted(loaded.get_trials(deepcopy=False), key=lambda t: t.number)
     ]
     return StudyRecords(
@@ -148,6 +141,19 @@ def _optuna_study(
         directions=tuple(d.name.lower() for d in loaded.directions),
         user_attrs=dict(loaded.user_attrs),
         trials=trials,
+    )
+
+
+def record_of(trial: optuna.trial.FrozenTrial, exclude: Collection[str] = ()) -> TrialRecord:
+    """``trial`` as a plain record (user attributes named in ``exclude`` left out)."""
+    return TrialRecord(
+        number=trial.number,
+        state=trial.state.name,
+        values=tuple(trial.values) if trial.values is not None else None,
+        params=dict(trial.params),
+        user_attrs={k: v for k, v in trial.user_attrs.items() if k not in exclude},
+        datetime_start=trial.datetime_start,
+        datetime_complete=trial.datetime_complete,
     )
 
 
@@ -240,10 +246,3 @@ def _local(value: datetime.datetime | None) -> datetime.datetime | None:
 
 def _table(model: type) -> Any:
     return model.__table__
-
-
-def public_url(storage: str) -> str:
-    """``storage`` fit to print or write into a file: an RDB URL's password is masked."""
-    if is_journal(storage) or "://" not in storage:
-        return storage
-    return make_url(storage).render_as_string(hide_password=True)

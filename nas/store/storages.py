@@ -20,25 +20,22 @@ the trial's ``weights`` attribute still names the file). The study also carries 
 from __future__ import annotations
 
 import functools
-import os
 import sqlite3
 import time
 import warnings
 from pathlib import Path
 from typing import Any
 
-import flax.serialization
 import optuna
 import sqlalchemy.exc
 from optuna.storages import BaseStorage, JournalStorage, RDBStorage
 from optuna.storages.journal import JournalFileBackend
 
-from nas.errors import UnknownStudy
+from nas.urls import is_journal
 
 HEARTBEAT_SECONDS = 5
 INIT_ATTEMPTS = 5
 GRACE_SECONDS = 30
-DEFAULT_STORAGE = "sqlite:///nas.db"
 
 ATTRS = (
     "architecture",
@@ -61,10 +58,6 @@ ATTRS = (
     "attempt",
     "driver",
 )
-
-
-def is_journal(url: str) -> bool:
-    return url.endswith((".log", ".jsonl")) and "://" not in url
 
 
 def open_storage(url: str) -> BaseStorage:
@@ -116,42 +109,3 @@ def _sqlite_connect(url: str) -> sqlite3.Connection:
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
     return conn
-
-
-def artifacts_dir(url: str, study: str, override: str | None = None) -> Path:
-    """Folder of a study's weight files: beside an SQLite or journal file, else ./nas_artifacts."""
-    if override:
-        base = Path(override)
-    elif url.startswith("sqlite:///"):
-        db = Path(url.removeprefix("sqlite:///"))
-        base = db.with_name(db.stem + "_artifacts")
-    elif is_journal(url):
-        base = Path(url).with_name(Path(url).stem + "_artifacts")
-    else:
-        base = Path("nas_artifacts")
-    return base / study
-
-
-def save_weights(folder: Path, trial_number: int, variables: Any) -> str:
-    """Write ``variables`` (a pytree of arrays) as msgpack; returns the file name."""
-    folder.mkdir(parents=True, exist_ok=True)
-    name = f"trial_{trial_number}.msgpack"
-    tmp = folder / (name + ".tmp")
-    tmp.write_bytes(flax.serialization.msgpack_serialize(variables))
-    os.replace(tmp, folder / name)  # atomic: a crash never leaves half a file
-    return name
-
-
-def load_weights(folder: Path, name: str) -> Any:
-    """Inverse of :func:`save_weights`."""
-    return flax.serialization.msgpack_restore((folder / name).read_bytes())
-
-
-def load_study(url: str, study: str) -> optuna.Study:
-    """An existing study; raises :class:`~nas.errors.UnknownStudy` (a ``KeyError``) naming
-    the studies that exist."""
-    storage = open_storage(url)
-    names = [s.study_name for s in storage.get_all_studies()]
-    if study not in names:
-        raise UnknownStudy(f"no study {study!r} in {url}; studies there: {sorted(names) or 'none'}")
-    return optuna.load_study(study_name=study, storage=storage)

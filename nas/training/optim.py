@@ -10,7 +10,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 import optax
 
-from nas.architecture import OPTIMIZERS
+from nas.model import OPTIMIZERS
 
 
 def _adamw(learning_rate: float, weight_decay: float) -> optax.GradientTransformation:

@@ -1,10 +1,10 @@
 """The long-lived trial worker a Ray actor wraps: one trainer, one trial at a time.
 
-:class:`TrialWorker` is plain Python; :mod:`nas.ray_executor` makes it a threaded actor. One
-thread runs :meth:`TrialWorker.run`; others answer :meth:`TrialWorker.poll`, the driver's long
-poll for news of a trial, which also carries the driver's acknowledgement of the epochs it has
-judged and its request to stop. The trainer keeps its compiled programs across trials, so a
-signature this worker has seen before is not compiled again.
+:class:`TrialWorker` is plain Python; :mod:`nas.execution.ray.executor` makes it a threaded
+actor. One thread runs :meth:`TrialWorker.run`; others answer :meth:`TrialWorker.poll`, the
+driver's long poll for news of a trial, which also carries the driver's acknowledgement of
+the epochs it has judged and its request to stop. The trainer keeps its compiled programs
+across trials, so a signature this worker has seen before is not compiled again.
 
 Streaming contract: after epoch ``e`` the training thread publishes that epoch's metrics and
 goes on only once the driver has acknowledged epoch ``e - 1`` (or asked it to stop), so a
@@ -25,9 +25,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from nas.job import TrialJob, TrialOutcome
-from nas.trainer import TrainConfig, Trainer
-from nas.worker import device_name, run_trial
+from nas.execution.job import TrialJob, TrialOutcome
+from nas.execution.trial import device_name, run_trial
+from nas.training import TrainConfig, Trainer
 
 AHEAD = 1  # epochs a worker may run past the driver's last acknowledgement
 

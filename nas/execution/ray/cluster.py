@@ -24,7 +24,11 @@ from pathlib import Path
 
 import psutil
 import ray
+
+# Ray has no public switch for the address a local instance advertises (see loopback_only).
 from ray._private import ray_constants
+
+from nas.processes import alive
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 MARKER = "nas_driver.json"
@@ -125,18 +129,11 @@ def stop_orphans(temp_dir: Path | None = None) -> list[int]:
             owner = json.loads(marker.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue
-        if owner.get("host") != socket.gethostname() or _alive(int(owner["pid"])):
+        if owner.get("host") != socket.gethostname() or alive(int(owner["pid"])):
             continue
         stopped.extend(_stop_holders(marker.parent))
         marker.unlink(missing_ok=True)
     return stopped
-
-
-def _alive(pid: int) -> bool:
-    try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
 
 
 def _stop_holders(session_dir: Path) -> list[int]:
@@ -158,8 +155,8 @@ def _stop_holders(session_dir: Path) -> list[int]:
         with contextlib.suppress(psutil.NoSuchProcess):
             proc.terminate()
     # Ray's agents may ignore SIGTERM while their parent is gone.
-    _, alive = psutil.wait_procs(holders, timeout=2)
-    for proc in alive:
+    _, remaining = psutil.wait_procs(holders, timeout=2)
+    for proc in remaining:
         with contextlib.suppress(psutil.NoSuchProcess):
             proc.kill()
     return [proc.pid for proc in holders]

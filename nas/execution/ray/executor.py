@@ -1,6 +1,7 @@
 """Trials on Ray: long-lived worker actors, streamed epochs, stops, time limits, lost workers.
 
-:class:`RayExecutor` keeps ``workers`` actors (:class:`nas.ray_actor.TrialWorker`), each with
+:class:`RayExecutor` keeps ``workers`` actors
+(:class:`~nas.execution.ray.actor.TrialWorker`), each with
 ``cpus_per_trial``/``gpus_per_trial`` of the cluster and a trainer whose compiled programs
 outlive a trial. The dataset goes to the object store once; every actor reads it from there.
 
@@ -17,7 +18,7 @@ How a trial runs, seen from the driver:
   ``worker died: ...`` and ``worker_died`` set, so the driver may retry it; the actor is
   replaced and the search goes on.
 
-Only the driver writes the store: actors return :class:`~nas.job.TrialOutcome` values with
+Only the driver writes the store: actors return :class:`~nas.execution.job.TrialOutcome` values with
 numpy weights.
 """
 
@@ -37,12 +38,11 @@ import ray
 from ray.exceptions import RayActorError, RayError, RayTaskError
 
 from nas.errors import SpecError
-from nas.executor import EpochReport, Executor
-from nas.experiment import ExecutionConfig
-from nas.job import TrialJob, TrialOutcome
-from nas.ray_actor import Progress, TrialWorker, timeout_reason
-from nas.ray_cluster import RaySession, connect
-from nas.trainer import TrainConfig
+from nas.execution.base import EpochReport, Executor, Placement
+from nas.execution.job import TrialJob, TrialOutcome
+from nas.execution.ray.actor import Progress, TrialWorker, timeout_reason
+from nas.execution.ray.cluster import RaySession, connect
+from nas.training import TrainConfig
 
 MAX_CONCURRENCY = 4  # run, poll, and room for info/trace_counts calls
 GPU_MEMORY_HEADROOM = 0.9  # of a GPU share, for XLA's allocator; the rest is CUDA's context
@@ -86,7 +86,7 @@ class RayExecutor(Executor):
         self,
         data: Any,
         config: TrainConfig,
-        execution: ExecutionConfig,
+        execution: Placement,
         *,
         poll_wait: float = 1.0,
         stop_grace: float = 30.0,
@@ -287,7 +287,7 @@ class RayExecutor(Executor):
         return outcomes
 
 
-def _local_cpus(execution: ExecutionConfig) -> int:
+def _local_cpus(execution: Placement) -> int:
     """CPUs a local instance declares: the machine's, or enough for ``workers`` trials at a
     time, so asking for more trials than cores shares the cores rather than leaving trials
     waiting for actors that can never start."""
@@ -295,7 +295,7 @@ def _local_cpus(execution: ExecutionConfig) -> int:
     return max(os.cpu_count() or 1, wanted)
 
 
-def _check_gpus(execution: ExecutionConfig, source: str | Path) -> None:
+def _check_gpus(execution: Placement, source: str | Path) -> None:
     """GPUs cannot be shared beyond what a local instance has: refuse what cannot run."""
     wanted = execution.workers * execution.gpus_per_trial
     have = ray.cluster_resources().get("GPU", 0.0)

@@ -1,0 +1,22 @@
+"""Classification data: built-in sets and the user's own files, in the view a space needs,
+with a fixed test split and a seeded validation split.
+
+:func:`parse_spec` checks a dataset spec (the format is described in
+:mod:`nas.data.datasets`) without reading data; :func:`load_dataset` reads it into a
+:class:`Dataset`. :func:`stratified_split` is the per-class split both splits use, and
+:func:`digits_arrays` gives scikit-learn's digits without importing scikit-learn.
+"""
+
+from nas.data.builtin import digits_arrays
+from nas.data.datasets import Dataset, load_dataset
+from nas.data.specs import DataSpec, parse_spec
+from nas.data.splits import stratified_split
+
+__all__ = [
+    "DataSpec",
+    "Dataset",
+    "digits_arrays",
+    "load_dataset",
+    "parse_spec",
+    "stratified_split",
+]

@@ -1,0 +1,21 @@
+"""Where trials run: the search driver hands :class:`TrialJob` values to an
+:class:`Executor` and gets :class:`TrialOutcome` values back (both plain data).
+
+:class:`LocalExecutor` trains in this process; the Ray executor (:mod:`nas.execution.ray`,
+the only place that imports Ray) is loaded only when asked for.
+"""
+
+from nas.execution.base import EpochReport, Executor
+from nas.execution.job import TrialJob, TrialOutcome
+from nas.execution.local import LocalExecutor
+from nas.execution.trial import device_name, run_trial
+
+__all__ = [
+    "EpochReport",
+    "Executor",
+    "LocalExecutor",
+    "TrialJob",
+    "TrialOutcome",
+    "device_name",
+    "run_trial",
+]

@@ -1,0 +1,17 @@
+"""Search spaces: the YAML format of layer templates with placeholders, checked on load,
+sampled through the three-method :class:`Suggest` protocol (Optuna's adapter lives in
+:mod:`nas.search`; :class:`RandomSuggest` and :class:`FixedSuggest` need no Optuna)."""
+
+from nas.space.fields import OPTIMIZER_ATTRS
+from nas.space.format import Space, SpaceSummary, load_space
+from nas.space.suggest import FixedSuggest, RandomSuggest, Suggest
+
+__all__ = [
+    "OPTIMIZER_ATTRS",
+    "FixedSuggest",
+    "RandomSuggest",
+    "Space",
+    "SpaceSummary",
+    "Suggest",
+    "load_space",
+]
