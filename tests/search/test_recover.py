@@ -18,7 +18,7 @@ from nas.processes import process_name as driver_id
 from nas.search import counted_trials, load_experiment, recover_stale, run_search
 from nas.store import open_storage
 
-from .helpers import write_experiment
+from ..helpers import write_experiment
 
 # The store records heartbeats (as a search driver does); asking by hand is fine here.
 pytestmark = pytest.mark.filterwarnings("ignore:Heartbeat of storage")

@@ -39,10 +39,10 @@ from nas.results.codegen import ACTIVATION_CODE, module_source
 from nas.search import load_experiment, run_search
 from nas.store import artifacts_dir, load_weights
 
-from .helpers import write_experiment
-from .studies import searched
+from ..helpers import write_experiment
+from ..studies import searched
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 RUFF = Path(sys.executable).with_name("ruff")
 ALLOWED_IMPORTS = {"jax", "flax", "numpy"}
 # Runs in a separate interpreter: makes the toolkit unimportable, proves it, then runs each

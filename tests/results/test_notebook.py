@@ -11,9 +11,9 @@ import nbformat
 import pytest
 from ipykernel.kernelspec import install as install_kernel
 
-from .studies import searched
+from ..studies import searched
 
-NOTEBOOK = Path(__file__).resolve().parents[1] / "experiments" / "analysis.ipynb"
+NOTEBOOK = Path(__file__).resolve().parents[2] / "experiments" / "analysis.ipynb"
 KERNEL = "nas-test"
 
 

@@ -13,7 +13,7 @@ from nas.cli.console import ConsoleReporter
 from nas.search import load_experiment, run_search
 from nas.store import open_storage
 
-from .helpers import write_experiment
+from ..helpers import write_experiment
 
 
 class Recording(ConsoleReporter):

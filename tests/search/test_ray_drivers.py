@@ -22,7 +22,7 @@ from optuna.trial import TrialState
 from nas.search import counted_trials
 from nas.store import open_storage
 
-from .helpers import LONG_TRIALS_SPACE, write_experiment
+from ..helpers import LONG_TRIALS_SPACE, write_experiment
 
 # Wide layers and small batches keep each trial busy for a second or more (one compiled epoch
 # runs all its steps), so the second driver joins while the first still has trials to run.

@@ -14,7 +14,7 @@ from optuna.trial import TrialState
 
 from nas.store import open_storage, write_trial
 
-from .helpers import postgres_url
+from ..helpers import postgres_url
 
 pytestmark = pytest.mark.filterwarnings("ignore:Heartbeat of storage")
 

@@ -16,7 +16,7 @@ import pytest
 from nas.cli import main
 from nas.results import load_trials, rank, write_report
 
-from .studies import searched
+from ..studies import searched
 
 # Appended to a copy of the page: after everything loaded, mark each image with whether the
 # browser could decode it, and the body with the end of the check.

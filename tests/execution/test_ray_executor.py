@@ -29,7 +29,7 @@ from nas.search import Reporter, counted_trials, load_experiment, run_search
 from nas.store import open_storage
 from nas.training import TrainConfig
 
-from .helpers import LONG_TRIALS_SPACE, write_experiment
+from ..helpers import LONG_TRIALS_SPACE, write_experiment
 
 SMALL = Architecture(layers=(Dense(16),), batch_size=32, learning_rate=3e-3)
 WIDER = Architecture(layers=(Dense(32),), batch_size=32, learning_rate=3e-3)

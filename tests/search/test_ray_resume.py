@@ -23,7 +23,7 @@ from optuna.trial import TrialState
 from nas.search import counted_trials
 from nas.store import open_storage
 
-from .helpers import LONG_TRIALS_SPACE, postgres_url, write_experiment
+from ..helpers import LONG_TRIALS_SPACE, postgres_url, write_experiment
 
 SPACE = LONG_TRIALS_SPACE
 TRIALS = 4

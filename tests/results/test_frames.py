@@ -16,8 +16,8 @@ from nas.model import Architecture
 from nas.results import knee_index, load_curves, load_trials, param_importances, pareto_mask, rank
 from nas.urls import public_url
 
-from .helpers import postgres_url
-from .studies import searched
+from ..helpers import postgres_url
+from ..studies import searched
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ from nas.model import Architecture, trace_shapes
 from nas.space import FixedSuggest, RandomSuggest, Space, load_space
 from nas.yamlio import load_yaml, load_yaml_text
 
-SPACES = Path(__file__).resolve().parent.parent / "search_spaces"
+SPACES = Path(__file__).resolve().parents[2] / "search_spaces"
 SHIPPED = [
     ("mlp", [(64,)]),
     ("cnn2d", [(8, 8, 1)]),

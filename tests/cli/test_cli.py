@@ -14,15 +14,15 @@ import pandas as pd
 import pytest
 from optuna.trial import TrialState
 
-from nas.cli import main
 import nas.results as analysis
+from nas.cli import main
 from nas.search import counted_trials
 from nas.store import open_storage
 
-from .helpers import LONG_TRIALS_SPACE, write_experiment
-from .studies import searched
+from ..helpers import LONG_TRIALS_SPACE, write_experiment
+from ..studies import searched
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def nas(*args: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess:

@@ -10,7 +10,7 @@ import optuna_dashboard
 
 from nas.search import load_experiment, run_search
 
-from .helpers import write_experiment
+from ..helpers import write_experiment
 
 
 def _get(app, path: str) -> tuple[str, dict]:

@@ -16,7 +16,7 @@ from nas.results import load_trials
 from nas.search import counted_trials, load_experiment, run_search
 from nas.store import artifacts_dir, load_weights, open_storage
 
-from .helpers import write_experiment
+from ..helpers import write_experiment
 
 
 def _study(exp):

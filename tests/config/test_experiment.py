@@ -13,7 +13,7 @@ from nas.config import ArtifactsSection, Constraints, ExecutionSection, Training
 from nas.errors import SpecError
 from nas.search import load_experiment
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = sorted((ROOT / "experiments").glob("*.yaml"))
 
 CONTINUOUS_SPACE = """\

@@ -23,7 +23,7 @@ from nas.search import counted_trials
 from nas.store import open_storage
 from nas.training import TrainConfig
 
-from .helpers import write_experiment
+from ..helpers import write_experiment
 
 
 def test_local_instance_runs_more_workers_than_cores(synthetic):

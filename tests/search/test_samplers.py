@@ -9,7 +9,7 @@ from optuna.trial import TrialState
 from nas.search import load_experiment, run_search
 from nas.store import open_storage
 
-from .helpers import write_experiment
+from ..helpers import write_experiment
 
 FINITE = """
 name: finite

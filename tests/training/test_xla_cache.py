@@ -9,7 +9,7 @@ from pathlib import Path
 
 from nas.training import cache_dir
 
-from .helpers import write_experiment
+from ..helpers import write_experiment
 
 
 def test_location_follows_the_environment(monkeypatch, tmp_path):
