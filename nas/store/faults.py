@@ -131,6 +131,8 @@ def _sqlite_fault(err: sqlite3.Error, shown: str) -> StoreError | EnvironmentFau
 
 def _server_fault(err: sqlalchemy.exc.DBAPIError, url: str, shown: str) -> EnvironmentFault | None:
     """A database server's error (PostgreSQL and the like), by its SQLSTATE code."""
+    if isinstance(err.orig, sqlite3.Error):
+        return None  # read from SQLite's own exception, next in the chain
     state = getattr(err.orig, "pgcode", None)
     detail = _masked(_first_line(err.orig), url)
     if state is None and isinstance(err, sqlalchemy.exc.OperationalError):
