@@ -55,13 +55,14 @@ class Plot:
 def write_report(storage: str, study: str, output: Path, *, top: int = 10) -> Path:
     """Write the report of ``study`` into the folder ``output`` (created if needed; files of
     an earlier report are replaced) and return the path of its ``index.html``. ``top``: rows
-    of the table. Raises ``KeyError`` for an unknown study."""
+    of the table. Raises ``KeyError`` for an unknown study (or store), having created nothing."""
     output = Path(output)
-    output.mkdir(parents=True, exist_ok=True)
     frame = load_trials(storage, study)
     ranked = rank(frame)
     done = ranked[ranked["state"] == "COMPLETE"]
     figures = _plots(storage, study, frame, done) if len(done) else []
+    # Only once everything is read: a report that fails to read leaves no folder behind.
+    output.mkdir(parents=True, exist_ok=True)
     for plot in figures:
         figure = Figure(figsize=FIGSIZE, layout="constrained")
         plot.draw(figure)

@@ -1,8 +1,10 @@
 """The results store: Optuna storage (SQLite, PostgreSQL or a journal file) plus weight
 files beside it. The one home of Optuna's storage internals and of SQL: bulk reads
 (:func:`read_study`), one-transaction writes (:func:`write_trial`), heartbeats, and the
-few private Optuna names the driver needs (:mod:`nas.store.internals`)."""
+few private Optuna names the driver needs (:mod:`nas.store.internals`). A store that cannot
+be opened or written raises one-line errors (:func:`store_faults`, :mod:`nas.store.faults`)."""
 
+from nas.store.faults import shown_url, store_faults
 from nas.store.heartbeat import Heartbeat
 from nas.store.importances import param_importances
 from nas.store.internals import queued_params, stale_trial_ids, storage_of, trial_id
@@ -38,8 +40,10 @@ __all__ = [
     "record_of",
     "reset_connections",
     "save_weights",
+    "shown_url",
     "stale_trial_ids",
     "storage_of",
+    "store_faults",
     "trial_id",
     "write_trial",
 ]
