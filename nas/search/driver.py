@@ -104,7 +104,7 @@ class SearchDriver:
         self.reporter = reporter
         self.started = time.monotonic()
         self.data = experiment.load_data()
-        self.study = open_search_study(experiment)
+        self.study = open_search_study(experiment, self.data)
         self.storage = storage_of(self.study)
         record_dataset(self.study, self.data)
         self.recovered = recover_stale(self.study)
