@@ -114,3 +114,47 @@ def test_no_candidate_within_the_constraints_writes_nothing(tmp_path):
     assert message.startswith(f"{path}: constraints: ")
     assert "constraint: n_params" in message and "loosen the constraints" in message
     assert not (tmp_path / "store.db").exists()
+
+
+# The big candidate of this space has 10,756 parameters on synthetic data, the small 46.
+SMALL_OR_BIG = """
+name: small-or-big
+input: flat
+layers:
+  - type: dense
+    features: {choices: [2, 512]}
+    dropout: {low: 0.0, high: 0.3}
+optimizer:
+  batch_size: 32
+"""
+
+
+def test_misfits_in_a_row_stop_the_search_keeping_them(tmp_path, monkeypatch):
+    monkeypatch.setattr("nas.search.driver.MAX_CONSECUTIVE_REJECTIONS", 3)
+    exp = load_experiment(
+        write_experiment(tmp_path, space=SMALL_OR_BIG, constraints="{max_params: 1000}", trials=2)
+    )
+    storage = open_storage(exp.storage)
+    study = optuna.create_study(study_name=exp.study, storage=storage, direction="maximize")
+    for rate in (0.1, 0.2, 0.3):  # the sampler's next three proposals break the limit
+        study.enqueue_trial({"layers.0.0.features": 512, "layers.0.0.dropout": rate})
+    summary = run_search(exp)  # no error: what it wrote is kept, and it says why it stopped
+    assert summary.counted == 0 and summary.new_trials == 3
+    assert summary.stopped.startswith("3 candidates in a row broke the constraints")
+    assert "kept as uncounted trials" in summary.stopped
+    trials = _study(exp).trials
+    assert [t.user_attrs.get("rejected") for t in trials] == [True] * 3
+
+
+def test_duplicates_in_a_row_stop_the_search(tmp_path, monkeypatch):
+    monkeypatch.setattr("nas.search.driver.MAX_CONSECUTIVE_DUPLICATES", 2)
+    path = write_experiment(tmp_path, trials=1, training="{epochs: 1}")
+    run_search(load_experiment(path))
+    exp = load_experiment(path, {"trials": 3})
+    study = _study(exp)
+    for _ in range(2):
+        study.enqueue_trial(study.trials[0].params)
+    summary = run_search(exp)
+    assert summary.counted == 1 and summary.new_trials == 2
+    assert "the space looks exhausted" in summary.stopped
+    assert [t.user_attrs.get("duplicate_of") for t in _study(exp).trials] == [None, 0, 0]
