@@ -77,7 +77,7 @@ def meaning_of(experiment: Experiment, data: Dataset) -> dict[str, Any]:
 
 def stored_meaning(study: optuna.Study) -> dict[str, Any] | None:
     """The study's meaning record; for a study made before it existed, the part its older
-    attributes hold (``None`` when it holds none: a study this run just created)."""
+    attributes hold (``None`` when it holds none, as a study just created)."""
     attrs = study.user_attrs
     if MEANING_ATTR in attrs:
         return attrs[MEANING_ATTR]

@@ -52,18 +52,18 @@ def open_search_study(experiment: Experiment, data: Dataset) -> optuna.Study:
     )
     meaning = meaning_of(experiment, data)
     stored = stored_meaning(study)
-    if stored is not None:
-        found = differences(study, stored, meaning)
-        if found:
-            space = any(f.startswith("space") for f in found)
-            made = "from a different search space" if space else "with different settings"
-            raise SpecError(
-                experiment.path,
-                "",
-                f"study {experiment.study!r} was made {made}, so its trials would not compare "
-                f"with new ones: {'; '.join(found)}; resume it with the stored settings, or "
-                "start a new study with --study NEW",
-            )
+    # With no record at all, the study's directions are still compared.
+    found = differences(study, stored or {}, meaning)
+    if found:
+        space = any(f.startswith("space") for f in found)
+        made = "from a different search space" if space else "with different settings"
+        raise SpecError(
+            experiment.path,
+            "",
+            f"study {experiment.study!r} was made {made}, so its trials would not compare "
+            f"with new ones: {'; '.join(found)}; resume it with the stored settings, or "
+            "start a new study with --study NEW",
+        )
     if stored is None or "version" not in stored:
         study.set_user_attr(MEANING_ATTR, meaning)
     if stored is None:

@@ -145,3 +145,10 @@ def test_study_without_meaning_is_checked_on_what_it_recorded(tmp_path):
     exp = load_experiment(path)
     study = optuna.load_study(study_name=exp.study, storage=open_storage(exp.storage))
     assert study.user_attrs["meaning"]["training"]["epochs"] == 1
+
+
+def test_study_with_no_record_is_still_checked_on_its_directions(tmp_path):
+    exp = load_experiment(write_experiment(tmp_path, objectives="{val_accuracy: maximize}"))
+    optuna.create_study(study_name=exp.study, storage=open_storage(exp.storage))  # minimize
+    with pytest.raises(SpecError, match=r"objectives: stored \['minimize'\], now \['maximize'\]"):
+        run_search(exp)
