@@ -3,9 +3,9 @@
 A trial's values are comparable with another's only when both come from the same space, the
 same data split the same way, the same objectives, the same training and the same
 constraints. :func:`meaning_of` gathers those settings into one JSON-able record (the study
-attribute ``meaning``); the sampler, pruner, seed, budget and execution settings are left out
-on purpose: changing them on resume changes which candidates are tried, not what a value
-means.
+attribute ``meaning``). The seed is in it as the one that drew the validation split; the
+sampler, pruner, budget and execution settings are left out on purpose: changing them on
+resume changes which candidates are tried, not what a value means.
 
 Studies made before this record existed hold only ``space``, ``objectives`` and
 ``dataset``: :func:`stored_meaning` reads those into a partial record, so such a study is
@@ -50,6 +50,8 @@ def meaning_of(experiment: Experiment, data: Dataset) -> dict[str, Any]:
             "test_file": spec.test_path.name if spec.test_path else None,
             "test_fraction": spec.test_fraction,
             "validation_fraction": experiment.validation_fraction,
+            # The seed draws which examples validate (Experiment.load_data).
+            "validation_seed": experiment.seed,
             "input_shape": list(data.input_shape),
             "num_classes": data.num_classes,
             "class_names": list(data.class_names),

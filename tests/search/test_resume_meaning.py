@@ -33,6 +33,8 @@ CHANGES = {
     ),
     "constraints": ({"constraints": "{max_params: 100000}"}, "constraints.max_params"),
     "validation-fraction": ({"validation_fraction": 0.3}, "dataset.validation_fraction"),
+    # The seed draws the validation split.
+    "seed": ({"seed": 5}, "dataset.validation_seed"),
     "space": (
         {"space_text": SPACE.replace("[16, 32]", "[16, 64]")},
         "space.layers[0].features.choices",
@@ -99,10 +101,17 @@ def test_cli_refusal_is_one_line_exit_2(searched, tmp_path):
 
 
 def test_same_meaning_resumes_with_other_run_settings(tmp_path):
-    """Sampler, pruner, seed, workers and the trial budget do not change what a value means."""
+    """Sampler, pruner, workers and the trial budget do not change what a value means."""
     path = write_experiment(tmp_path, trials=1, training="{epochs: 1}")
     run_search(load_experiment(path))
-    write_experiment(tmp_path, trials=2, training="{epochs: 1}", sampler="tpe", seed=5)
+    write_experiment(
+        tmp_path,
+        trials=2,
+        training="{epochs: 1}",
+        sampler="tpe",
+        pruner="median",
+        execution="{lookahead: 0, retries: 2}",
+    )
     summary = run_search(load_experiment(path))
     assert summary.counted == 2 and summary.new_trials == 1
 
