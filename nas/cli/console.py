@@ -135,6 +135,8 @@ class ConsoleReporter(Reporter):
             f"{verdict}: {summary.new_trials} new trials, {summary.counted} counted in study "
             f"{summary.study} ({summary.elapsed:.1f}s)"
         )
+        if getattr(summary, "stopped", None):
+            self.console.print(f"stopped before the target: {summary.stopped}", markup=False)
 
 
 def trials_table(rows: list[dict[str, Any]], columns: list[str], title: str) -> Table:

@@ -28,7 +28,7 @@ Format (paths relative to the file's folder; defaults in brackets)::
     seed: N                         # [0]
     storage: URL | FILE.log | FILE.jsonl           # [sqlite:///nas.db]
     execution: {workers [1], cpus_per_trial [1], gpus_per_trial [0], retries [1],
-                trial_timeout, address, lookahead [1]}
+                trial_timeout, address, lookahead [1], retrain_duplicates [false]}
     artifacts: {keep_weights: all|best_k|none [best_k], k [5], dir}
 """
 
@@ -221,7 +221,17 @@ def _execution(data: Mapping[str, Any], check: Check) -> ExecutionSection:
         ),
         address=check.address(data.get("address"), "execution.address", optional=True),
         lookahead=check.integer(data.get("lookahead", 1), "execution.lookahead", 0, 8),
+        retrain_duplicates=_boolean(
+            data.get("retrain_duplicates", False), "execution.retrain_duplicates", check
+        ),
     )
+
+
+def _boolean(value: Any, field: str, check: Check) -> bool:
+    """``value`` if it is a YAML boolean (true/false, or YAML 1.1's yes/no/on/off)."""
+    if not isinstance(value, bool):
+        raise check.fail(field, f"must be true or false, got {brief(value)}")
+    return value
 
 
 def _artifacts(value: Any, check: Check) -> ArtifactsSection:
