@@ -17,7 +17,13 @@ from nas.store.records import (
     record_of,
 )
 from nas.store.storages import ATTRS, open_storage
-from nas.store.weights import artifacts_dir, load_weights, save_weights
+from nas.store.weights import (
+    artifacts_dir,
+    load_weights,
+    save_weights,
+    study_folder_name,
+    weights_path,
+)
 from nas.store.writes import reset_connections, write_trial
 
 __all__ = [
@@ -40,6 +46,8 @@ __all__ = [
     "save_weights",
     "stale_trial_ids",
     "storage_of",
+    "study_folder_name",
     "trial_id",
+    "weights_path",
     "write_trial",
 ]
