@@ -12,7 +12,7 @@ from pathlib import Path
 def cmd_validate(args: argparse.Namespace) -> int:
     import json
 
-    from nas.cli.console import stdout_console
+    from nas.cli.console import plain, stdout_console
     from nas.data import load_dataset
     from nas.model import model_stats
     from nas.space import RandomSuggest, load_space
@@ -20,7 +20,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     console = stdout_console()
     space = load_space(args.space)
     size = space.cardinality()
-    console.print(f"{args.space}: valid space {space.name!r} (input: {space.input_kind})")
+    # File names and the space's name are the user's text: printed as text (plain).
+    console.print(plain(f"{args.space}: valid space {space.name!r} (input: {space.input_kind})"))
     console.print(
         f"candidates: {'infinite (continuous parameters)' if size is None else f'{size:,}'}"
     )
@@ -30,7 +31,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
         space.check_input(data.input_shape, source=space.source)
         stats = model_stats(arch, data.input_shape, data.num_classes)
         console.print(
-            f"checked against {args.dataset} (input {data.input_shape}, {data.num_classes} classes)"
+            plain(
+                f"checked against {args.dataset} "
+                f"(input {data.input_shape}, {data.num_classes} classes)"
+            )
         )
         console.print(f"sample: {stats.n_params:,} parameters, {stats.flops:,} FLOPs per example")
     console.print("sampled candidate:")

@@ -10,7 +10,7 @@ from typing import Any
 
 from nas.checks import Bounds, is_choice, is_finite_number, is_int, shown
 from nas.errors import SpecError
-from nas.urls import DEFAULT_STORAGE, JOURNAL_SUFFIXES, is_store_url
+from nas.urls import DEFAULT_STORAGE, JOURNAL_SUFFIXES, is_store_url, public_url
 
 
 def brief(value: Any) -> str:
@@ -111,7 +111,7 @@ class Check:
         if not is_store_url(url):
             raise self.fail(
                 field,
-                f"{url!r} is neither a database URL (such as {DEFAULT_STORAGE}) nor a journal "
-                f"file ending in {' or '.join(JOURNAL_SUFFIXES)}",
+                f"{public_url(url)!r} is neither a database URL (such as {DEFAULT_STORAGE}) nor "
+                f"a journal file ending in {' or '.join(JOURNAL_SUFFIXES)}",
             )
         return url

@@ -38,7 +38,7 @@ import pandas as pd
 
 from nas.errors import UsageError
 from nas.results.pareto import pareto_mask
-from nas.store import Reader, StudyRecords, read_study, read_user_attr
+from nas.store import Reader, StudyRecords, read_study, read_user_attr, study_folder_name
 
 LEADING_ATTRS = (
     "val_accuracy",
@@ -242,8 +242,10 @@ def ranked_rows(storage: str, study: str, top: int = 20) -> tuple[list[dict], li
 
 def write_table(storage: str, study: str, fmt: str | None, output: Path | None) -> Path:
     """Write every trial, ranked, as ``csv``, ``parquet`` or ``json`` (records, ISO dates);
-    returns the path written (default ``<study>.<fmt>``). ``fmt=None`` takes the format from
-    ``output``'s suffix (``.csv``, ``.parquet``, ``.json``, any case).
+    returns the path written (default ``<study>.<fmt>`` in the current folder, where a name
+    that is not one plain file name is replaced by :func:`nas.store.study_folder_name`).
+    ``fmt=None`` takes the format from ``output``'s suffix (``.csv``, ``.parquet``, ``.json``,
+    any case).
 
     Raises :class:`~nas.errors.UsageError` (a ``ValueError``) for another format or suffix,
     or when neither ``fmt`` nor ``output`` is given, before reading or writing anything.
@@ -253,7 +255,10 @@ def write_table(storage: str, study: str, fmt: str | None, output: Path | None) 
     if fmt not in TABLE_FORMATS:
         raise UsageError(f"format must be csv, parquet or json, got {fmt!r}")
     frame = rank(load_trials(storage, study))
-    path = Path(output) if output else Path(f"{study}.{fmt}")
+    # The name is any text: a plain one names the file, others ("../x", "a/b") its safe form.
+    plain = study[:1] not in ("", ".") and study.isprintable() and not {"/", "\\"} & set(study)
+    stem = study if plain else study_folder_name(study)
+    path = Path(output) if output else Path(f"{stem}.{fmt}")
     if fmt == "csv":
         frame.to_csv(path, index=False)
     elif fmt == "parquet":

@@ -19,7 +19,13 @@ from nas.store.records import (
     record_of,
 )
 from nas.store.storages import ATTRS, open_storage
-from nas.store.weights import artifacts_dir, load_weights, save_weights
+from nas.store.weights import (
+    artifacts_dir,
+    load_weights,
+    save_weights,
+    study_folder_name,
+    weights_path,
+)
 from nas.store.writes import reset_connections, write_trial
 
 __all__ = [
@@ -44,6 +50,8 @@ __all__ = [
     "stale_trial_ids",
     "storage_of",
     "store_faults",
+    "study_folder_name",
     "trial_id",
+    "weights_path",
     "write_trial",
 ]
