@@ -44,6 +44,8 @@ class _Short(reprlib.Repr):
 
 
 _SHORT = _Short()
+_KEYS = _Short()
+_KEYS.maxstring = _KEYS.maxother = MAX_KEY
 
 
 def short(value: Any, limit: int = MAX_SHOWN) -> str:
@@ -55,10 +57,10 @@ def short(value: Any, limit: int = MAX_SHOWN) -> str:
 
 def key_text(key: Any) -> str:
     """A mapping key as a field path shows it: a short printable string as it is, anything
-    else as :func:`short` shows it."""
+    else as a repr cut in the middle to about :data:`MAX_KEY` characters."""
     if isinstance(key, str) and key.isprintable() and 0 < len(key) <= MAX_KEY:
         return key
-    return short(key, MAX_KEY)
+    return _KEYS.repr(key)
 
 
 def is_int(value: Any) -> bool:
