@@ -39,6 +39,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from nas.checks import key_text
 from nas.config.fields import Check, brief
 from nas.config.overrides import apply_overrides, environment_address
 from nas.config.rules import check_rules
@@ -132,6 +133,8 @@ def load_experiment(path: str | Path, overrides: Mapping[str, Any] | None = None
 def _space_path(value: Any, check: Check) -> Path:
     text = check.text(value, "space")
     space_path = Path(os.path.normpath(Path(check.source).parent / Path(text).expanduser()))
+    if space_path.is_dir():
+        raise check.fail("space", f"is a folder, not a file: {space_path}")
     if not space_path.is_file():
         raise check.fail("space", f"file not found: {space_path}")
     return space_path
@@ -166,7 +169,7 @@ def _objectives(value: Any, check: Check) -> tuple[tuple[str, str], ...]:
         )
     pairs = []
     for metric, direction in value.items():
-        field = f"objectives.{metric}"
+        field = f"objectives.{key_text(metric)}"
         if metric not in OBJECTIVES:
             raise check.fail(field, f"unknown metric; expected one of {list(OBJECTIVES)}")
         pairs.append((metric, check.choice(direction, field, DIRECTIONS)))

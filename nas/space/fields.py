@@ -12,7 +12,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from nas.checks import Bounds, is_choice, is_int, is_number
+from nas.checks import Bounds, is_choice, is_int, is_number, short
 from nas.errors import SpecError
 from nas.model.architecture import (
     ACTIVATIONS,
@@ -158,12 +158,14 @@ def check_value(value: Any, spec: FieldSpec, source: str, path: str) -> Any:
         if not isinstance(value, str):
             raise wrong
         if not is_choice(value, spec.options):
-            raise SpecError(source, path, f"unknown {spec.label} {value!r}; expected {spec.expect}")
+            raise SpecError(
+                source, path, f"unknown {spec.label} {short(value)}; expected {spec.expect}"
+            )
         return value
     if not (is_int(value) if spec.kind == "int" else is_number(value)):
         raise wrong
     if spec.kind == "float":
         value = float(value)
     if spec.bounds is not None and not spec.bounds(value):
-        raise SpecError(source, path, f"expected {spec.expect}, found {value!r}")
+        raise SpecError(source, path, f"expected {spec.expect}, found {short(value)}")
     return value

@@ -49,6 +49,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from nas.checks import key_text, short
 from nas.errors import SpecError
 from nas.model.architecture import LAYER_TYPES, Architecture, Layer
 from nas.model.shapes import KINDS
@@ -114,7 +115,9 @@ class Space:
         for key in data:
             if key not in TOP_KEYS:
                 raise SpecError(
-                    source, str(key), f"unknown key {key!r}; allowed keys: {', '.join(TOP_KEYS)}"
+                    source,
+                    key_text(key),
+                    f"unknown key {short(key)}; allowed keys: {', '.join(TOP_KEYS)}",
                 )
         for key in ("name", "input", "layers"):
             if key not in data:
@@ -127,7 +130,7 @@ class Space:
             raise SpecError(
                 source,
                 "input",
-                f"unknown input kind {kind!r}; expected one of {', '.join(INPUT_KINDS)}",
+                f"unknown input kind {short(kind)}; expected one of {', '.join(INPUT_KINDS)}",
             )
         skip = parse_field(data.get("skip", "none"), SKIP, source, "skip")
         layers = parse_layers(data["layers"], source)
@@ -264,8 +267,8 @@ def _parse_shared(
             fields = dict.fromkeys(f for t in types for f in LAYER_FIELDS[t])
             raise SpecError(
                 source,
-                f"shared.{name}",
-                f"{name!r} is not a field of any layer type used ({', '.join(types)}); "
+                f"shared.{key_text(name)}",
+                f"{short(name)} is not a field of any layer type used ({', '.join(types)}); "
                 f"allowed keys: {', '.join(fields)}",
             )
         # Every layer type that takes the shared value must accept it.
@@ -283,8 +286,8 @@ def _parse_optimizer(raw: Any, source: str) -> tuple[tuple[str, Param], ...]:
         if key not in OPTIMIZER_FIELDS:
             raise SpecError(
                 source,
-                f"optimizer.{key}",
-                f"unknown key {key!r}; allowed keys: {', '.join(OPTIMIZER_FIELDS)}",
+                f"optimizer.{key_text(key)}",
+                f"unknown key {short(key)}; allowed keys: {', '.join(OPTIMIZER_FIELDS)}",
             )
     return tuple(
         (name, parse_field(raw[name], spec, source, f"optimizer.{name}"))

@@ -11,6 +11,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from nas.checks import key_text, short
 from nas.errors import SpecError
 from nas.model.architecture import LAYER_TYPES
 from nas.space.fields import LAYER_FIELDS, REPEAT, REQUIRED, parse_field
@@ -107,8 +108,8 @@ def _parse_template(raw: Any, source: str, path: str) -> Template:
         if key not in ("one_of", "repeat"):
             raise SpecError(
                 source,
-                f"{path}.{key}",
-                f"unknown key {key!r} next to one_of; allowed keys: one_of, repeat "
+                f"{path}.{key_text(key)}",
+                f"unknown key {short(key)} next to one_of; allowed keys: one_of, repeat "
                 "(set layer fields inside each option)",
             )
     items = raw["one_of"]
@@ -141,7 +142,7 @@ def _parse_option(raw: Any, source: str, path: str, extra: tuple[str, ...]) -> L
         raise SpecError(
             source,
             f"{path}.type",
-            f"unknown layer type {kind!r}; expected one of {', '.join(LAYER_TYPES)}",
+            f"unknown layer type {short(kind)}; expected one of {', '.join(LAYER_TYPES)}",
         )
     specs = LAYER_FIELDS[kind]
     allowed = (*extra, *specs)
@@ -149,8 +150,8 @@ def _parse_option(raw: Any, source: str, path: str, extra: tuple[str, ...]) -> L
         if key not in allowed:
             raise SpecError(
                 source,
-                f"{path}.{key}",
-                f"unknown key {key!r} for a {kind} layer; allowed keys: {', '.join(allowed)}",
+                f"{path}.{key_text(key)}",
+                f"unknown key {short(key)} for a {kind} layer; allowed keys: {', '.join(allowed)}",
             )
     fields = tuple(
         (name, parse_field(raw[name], spec, source, f"{path}.{name}"))
