@@ -20,7 +20,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
     console = stdout_console()
     space = load_space(args.space)
     size = space.cardinality()
-    console.print(f"{args.space}: valid space {space.name!r} (input: {space.input_kind})")
+    # The path and the name are the user's text, never rich markup ("[/x]" would raise).
+    console.print(
+        f"{args.space}: valid space {space.name!r} (input: {space.input_kind})", markup=False
+    )
     console.print(
         f"candidates: {'infinite (continuous parameters)' if size is None else f'{size:,}'}"
     )
@@ -30,7 +33,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
         space.check_input(data.input_shape, source=space.source)
         stats = model_stats(arch, data.input_shape, data.num_classes)
         console.print(
-            f"checked against {args.dataset} (input {data.input_shape}, {data.num_classes} classes)"
+            f"checked against {args.dataset} "
+            f"(input {data.input_shape}, {data.num_classes} classes)",
+            markup=False,
         )
         console.print(f"sample: {stats.n_params:,} parameters, {stats.flops:,} FLOPs per example")
     console.print("sampled candidate:")
