@@ -19,7 +19,6 @@ from typing import Any
 
 import yaml
 
-from nas.checks import MAX_SHOWN, short
 from nas.errors import SpecError
 
 # YAML 1.1 reads a float only with a dot and a signed exponent; this adds the forms that
@@ -32,6 +31,8 @@ MAX_NODES = 1_000_000
 # Deep enough for any real file; shallow enough that recursive code over the data (the
 # composer itself, repr, json) stays far from Python's recursion limit.
 MAX_DEPTH = 64
+# About as much of a value or message as nas.checks shows (MAX_SHOWN there).
+_SHOWN = 120
 # Python refuses to read or print ints of more than 4300 decimal digits (a guard against slow
 # conversions); hex, octal and binary ones are read without that limit, then fail wherever a
 # message or JSON prints them, so they are refused at the same size.
@@ -105,7 +106,7 @@ class _Loader(yaml.SafeLoader):
         except _CONSTRUCT_ERRORS as err:
             # A KeyError's text is only the key (`!!bool x` looks x up among the bools).
             why = "not a value of its type" if isinstance(err, KeyError) else str(err)
-            what = short(node.value) if isinstance(node, yaml.ScalarNode) else node.tag
+            what = _quoted(node.value) if isinstance(node, yaml.ScalarNode) else node.tag
             raise yaml.constructor.ConstructorError(
                 None, None, f"cannot read the value {what}: {why}", node.start_mark
             ) from None
@@ -126,10 +127,11 @@ class _Loader(yaml.SafeLoader):
             if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
                 key = self.construct_object(key_node)
                 if key in seen:
+                    shown = _quoted(key) if isinstance(key, str) else repr(key)
                     raise yaml.constructor.ConstructorError(
                         "while constructing a mapping",
                         node.start_mark,
-                        f"found duplicate key {short(key)}",
+                        f"found duplicate key {shown}",
                         key_node.start_mark,
                     )
                 seen.add(key)
@@ -180,7 +182,15 @@ def _describe(err: yaml.MarkedYAMLError) -> str:
     return _cut(f"YAML syntax error at {where}: {problem}")
 
 
+def _quoted(text: str) -> str:
+    """``repr(text)``, the middle of a long text left out. (nas.checks.short is the same
+    idea for any value; the ground modules do not import each other.)"""
+    if len(text) > _SHOWN // 2:
+        text = f"{text[: _SHOWN // 4]}...{text[-_SHOWN // 4 :]}"
+    return repr(text)
+
+
 def _cut(message: str) -> str:
     """``message`` cut short: PyYAML's messages quote tags and text of any length."""
-    limit = 3 * MAX_SHOWN
+    limit = 3 * _SHOWN
     return message if len(message) <= limit else message[: limit - 3] + "..."

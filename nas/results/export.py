@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from flax.traverse_util import flatten_dict
 
-from nas.model import Architecture, build_model
+from nas.model import Architecture, ArchitectureError, build_model
 from nas.results.codegen import module_source
 from nas.results.frames import load_trials
 from nas.results.pareto import knee_index
@@ -110,7 +110,10 @@ def export_trial(
     dataset = frame.attrs.get("dataset") or {}
     if "input_shape" not in dataset or "num_classes" not in dataset:
         raise ExportError(f"{study} does not record its dataset's input shape and classes")
-    arch = Architecture.from_json(row["architecture"])
+    try:
+        arch = Architecture.from_json(row["architecture"])
+    except ArchitectureError as err:
+        raise err.in_trial(study, number) from None
     input_shape = tuple(int(s) for s in dataset["input_shape"])
     num_classes = int(dataset["num_classes"])
 

@@ -66,16 +66,20 @@ TABLE_FORMATS = ("csv", "parquet", "json")
 
 
 def flatten_architecture(text: str | None) -> dict[str, Any]:
-    """Readable columns of an architecture's JSON (empty for None)."""
+    """Readable columns of an architecture's JSON (empty for None, and for a stored value
+    that is no architecture: the readers that build one name the trial and field)."""
     if not text:
         return {}
-    arch = json.loads(text)
-    row: dict[str, Any] = {"depth": len(arch["layers"]), "skip": arch["skip"]}
-    for key in ARCH_COLUMNS[2:]:
-        row[key] = arch[key]
-    for i, layer in enumerate(arch["layers"]):
-        for key, value in layer.items():
-            row[f"layer{i}_{key}"] = value
+    try:
+        arch = json.loads(text)
+        row: dict[str, Any] = {"depth": len(arch["layers"]), "skip": arch["skip"]}
+        for key in ARCH_COLUMNS[2:]:
+            row[key] = arch[key]
+        for i, layer in enumerate(arch["layers"]):
+            for key, value in layer.items():
+                row[f"layer{i}_{key}"] = value
+    except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
+        return {}
     return row
 
 

@@ -19,7 +19,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from nas.metrics import label
-from nas.model import Architecture, describe
+from nas.model import Architecture, ArchitectureError, describe
 from nas.results import plots
 from nas.results.frames import load_curves, load_trials, rank
 from nas.results.tables import format_cell
@@ -187,7 +187,10 @@ def _table(top: pd.DataFrame, objectives: list[list[str]]) -> str:
     for _, row in top.iterrows():
         cells = "".join(f"<td>{html.escape(format_cell(row.get(key)))}</td>" for key, _ in columns)
         arch = row.get("architecture")
-        summary = describe(Architecture.from_json(arch)) if isinstance(arch, str) else ""
+        try:
+            summary = describe(Architecture.from_json(arch)) if isinstance(arch, str) else ""
+        except ArchitectureError as err:
+            raise err.in_trial(top.attrs.get("study", "?"), int(row["number"])) from None
         reason = row.get("fail_reason")
         if isinstance(reason, str):
             summary = f"{summary} ({reason})".strip()

@@ -148,3 +148,11 @@ def test_a_hundred_thousand_choices_check_in_linear_time() -> None:
         )
     assert info.value.field == "layers[0].features.choices[100000]"
     assert info.value.problem == "duplicate choice 1.0"
+
+
+@pytest.mark.parametrize("name", ["[/x]", "[bold red]boom[/bold red]"])
+def test_validate_prints_a_space_name_as_text_not_markup(name: str, tmp_path: Path, capsys) -> None:
+    path = tmp_path / "markup.yaml"
+    path.write_text(f"name: {name!r}\n{HEAD}")
+    assert main(["validate", str(path)]) == 0
+    assert f"valid space {name!r}" in capsys.readouterr().out
