@@ -113,7 +113,8 @@ class Experiment:
 
     ``objectives``: ``(metric, direction)`` pairs in file order. ``sampler``/``pruner``:
     ``(name, options)`` where ``options`` go to the Optuna constructor. At least one of
-    ``trials`` (finished trials wanted) and ``timeout`` (seconds) is set.
+    ``trials`` (finished trials wanted) and ``timeout`` (seconds) is set; the timeout
+    counts from when the workers are ready, and no trial starts after it (started ones finish).
     """
 
     path: Path

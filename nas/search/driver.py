@@ -137,7 +137,9 @@ class SearchDriver:
         self.live_pruning = self.report_metric is not None and not isinstance(
             self.study.pruner, optuna.pruners.NopPruner
         )
-        self.deadline = self.started + experiment.timeout if experiment.timeout else math.inf
+        # Set when the executor is ready (``run``): loading data, opening the store and
+        # starting workers do not use up the time budget before any trial can start.
+        self.deadline = math.inf
         self.target = experiment.trials
         self.driver = process_name()
         self.in_flight: dict[int, tuple[optuna.Trial, dict[str, int], float]] = {}
@@ -159,6 +161,8 @@ class SearchDriver:
             self.heartbeat,
             factory(self.experiment, self.data, self.config) as executor,
         ):
+            if self.experiment.timeout:
+                self.deadline = time.monotonic() + self.experiment.timeout
             try:
                 self._loop(executor)
             except KeyboardInterrupt:
