@@ -223,3 +223,15 @@ def test_a_candidate_has_at_most_a_thousand_layers() -> None:
     with pytest.raises(SpecError) as info:
         Space.from_dict(load_yaml_text(text + ", *t" * 20_000 + "]\n"), "long.yaml")
     assert info.value.problem == "20,001 layer templates; at most 1,000 are allowed"
+
+
+def test_numbers_past_float_range_are_refused_not_a_crash() -> None:
+    # Found by tests/test_fuzz.py: math.isfinite(10**400) raises OverflowError.
+    from nas.checks import is_finite_number
+
+    assert not is_finite_number(10**400) and is_finite_number(10**300)
+    layer = {"type": "dense", "features": 4, "dropout": {"low": 0, "high": 10**400}}
+    with pytest.raises(SpecError) as info:
+        Space.from_dict({"name": "x", "input": "flat", "layers": [layer]}, "big.yaml")
+    assert info.value.field == "layers[0].dropout.high"
+    assert info.value.problem.startswith("expected a finite number, found 1000000")
