@@ -108,14 +108,18 @@ def npz_files(draw: st.DrawFn, folder: Path) -> dict:
             )
         elif defect == "rows" and key in content:
             content[key] = content[key][: draw(st.integers(0, 3))]
-        elif defect == "test-class" and "y_test" in content:
-            content["y_test"] = np.concatenate([content["y_test"][:-1], content["y_train"][:0]])
-            content["y_test"] = np.append(
-                content["y_test"], 99 if content["y_test"].dtype.kind in "iuf" else "zz"
-            )
+        elif defect == "test-class" and "y_test" in content and content["y_test"].ndim == 1:
+            y = content["y_test"]
+            content["y_test"] = np.append(y[:-1], 99 if y.dtype.kind in "biuf" else "zz")
         elif defect == "one-class" and "y_train" in content:
             content["y_train"] = np.zeros_like(content["y_train"])
-        elif defect == "label-nan" and key.startswith("y") and key in content:
+        elif (
+            defect == "label-nan"
+            and key.startswith("y")
+            and key in content
+            and content[key].ndim
+            and content[key].size
+        ):
             y = (
                 content[key].astype(np.float64)
                 if content[key].dtype.kind != "U"

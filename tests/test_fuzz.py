@@ -54,6 +54,10 @@ settings.register_profile(
     ],
 )
 FUZZ = settings.get_profile("fuzz")
+# Hypothesis warns when it prints a huge generated document; that is the point of some.
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:Generating overly large repr:hypothesis.errors.HypothesisWarning"
+)
 
 
 def _address_space() -> int | None:
