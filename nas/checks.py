@@ -74,8 +74,14 @@ def is_number(value: Any) -> bool:
 
 
 def is_finite_number(value: Any) -> bool:
-    """A number that is neither infinite nor NaN."""
-    return is_number(value) and math.isfinite(value)
+    """A number that is neither infinite nor NaN, and that a float can hold: an int past
+    float's range (``10**400``) is not, since every use of it as a float would fail."""
+    if not is_number(value):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int too large to convert to float
+        return False
 
 
 def is_choice(value: Any, choices: tuple[str, ...]) -> bool:

@@ -143,8 +143,9 @@ _Loader.add_implicit_resolver("tag:yaml.org,2002:float", _SCIENTIFIC, list("-+01
 
 
 def load_yaml_text(text: str, source: str | Path = "<text>") -> Any:
-    """Parse ``text``; a syntax error raises ``SpecError(source, "", ...)`` naming the line
-    and column."""
+    """Parse ``text``; a syntax error, a value YAML cannot build (``2001-13-45``) or a
+    document past the limits raises ``SpecError(source, "", ...)`` naming the line and
+    column."""
     try:
         return yaml.load(text, Loader=_Loader)
     except _TooLarge as err:

@@ -149,7 +149,10 @@ def _split_table(
             raise SpecError(
                 path, key_text(column), f"feature column is not numeric (dtype {dtype})"
             )
-    x = table[features].to_numpy(dtype=np.float32, na_value=np.nan)
+    # Values beyond float32's range become inf, which the check below reports; NumPy's
+    # overflow warning on the way would only repeat it.
+    with np.errstate(over="ignore"):
+        x = table[features].to_numpy(dtype=np.float32, na_value=np.nan)
     finite = np.isfinite(x).all(axis=0)
     bad = [key_text(c) for c, ok in zip(features, finite, strict=True) if not ok]
     if bad:
@@ -166,5 +169,7 @@ def _check_features(x: np.ndarray, path: Path, key: str) -> None:
         raise SpecError(
             path, key, f"features must be numeric (bool, int or float), got dtype {x.dtype}"
         )
-    if not np.isfinite(x.astype(np.float32)).all():
+    with np.errstate(over="ignore"):  # beyond float32's range is inf, reported next
+        finite = np.isfinite(x.astype(np.float32)).all()
+    if not finite:
         raise SpecError(path, key, "non-finite values (NaN or inf, or beyond float32 range)")

@@ -28,6 +28,9 @@ from nas.space.params import Choice, Fixed, FloatRange, IntRange, Param, found, 
 
 # Repeats are enumerated when counting candidates and checking shapes; a bound keeps that cheap.
 MAX_REPEAT = 64
+# Layers a candidate may have, and templates a space may list: far more than any network
+# trained here, few enough that listing, sampling and checking them stays quick.
+MAX_LAYERS = 1000
 
 
 @dataclass(frozen=True)

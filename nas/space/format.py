@@ -28,7 +28,8 @@ number or string) or a range ``{low, high, step?, log?}``: an int range when the
 ``log`` needs ``low > 0`` and no ``step``, ``step > 0`` divides ``high - low``. Layer fields
 are exactly the fields of the layer's dataclass in :mod:`nas.model.architecture` (plus ``repeat``);
 one the template does not set comes from ``shared``, else the dataclass default; required
-ones (``features``) must be set in one of the two places. ``repeat`` is at most 64.
+ones (``features``) must be set in one of the two places. ``repeat`` is at most 64, and a
+candidate has at most 1000 layers (``MAX_LAYERS``; so does the ``layers:`` list).
 
 Drawn parameter names (Optuna parameter names and table columns; fixed values are not
 drawn): ``skip``; a shared field by its own name (drawn when the first layer using it is

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 from nas.checks import key_text, short
 from nas.errors import SpecError
 from nas.model.architecture import LAYER_TYPES
-from nas.space.fields import LAYER_FIELDS, REPEAT, REQUIRED, parse_field
+from nas.space.fields import LAYER_FIELDS, MAX_LAYERS, REPEAT, REQUIRED, parse_field
 from nas.space.params import Fixed, Param, found
 
 TEMPLATE_KEYS = ("type", "repeat")
@@ -74,12 +74,26 @@ class Templates(Protocol):
 
 
 def parse_layers(raw: Any, source: str) -> tuple[Template, ...]:
-    """Read the ``layers:`` list; raises :class:`SpecError` at ``layers[...]``."""
+    """Read the ``layers:`` list: at most ``MAX_LAYERS`` templates, which together add at
+    most ``MAX_LAYERS`` layers to a candidate; raises :class:`SpecError` at ``layers[...]``."""
     if not isinstance(raw, list):
         raise SpecError(source, "layers", f"expected a list of layer templates, found {found(raw)}")
     if not raw:
         raise SpecError(source, "layers", "layers is empty; give at least one layer template")
-    return tuple(_parse_template(item, source, f"layers[{t}]") for t, item in enumerate(raw))
+    if len(raw) > MAX_LAYERS:
+        raise SpecError(
+            source, "layers", f"{len(raw):,} layer templates; at most {MAX_LAYERS:,} are allowed"
+        )
+    templates = tuple(_parse_template(item, source, f"layers[{t}]") for t, item in enumerate(raw))
+    most = sum(template.repeats()[-1] for template in templates)
+    if most > MAX_LAYERS:
+        raise SpecError(
+            source,
+            "layers",
+            f"a candidate can have up to {most:,} layers; at most {MAX_LAYERS:,} are allowed "
+            "(lower some repeat)",
+        )
+    return templates
 
 
 def check_required(templates: tuple[Template, ...], shared: Collection[str], source: str) -> None:

@@ -8,12 +8,11 @@ warning). Which values a particular field accepts is :mod:`nas.space.fields`' bu
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from nas.checks import is_number, key_text, short, shown
+from nas.checks import is_finite_number, is_number, key_text, short, shown
 from nas.errors import SpecError
 from nas.space.suggest import Suggest
 
@@ -223,7 +222,7 @@ def _number(raw: dict[str, Any], key: str, source: str, path: str) -> int | floa
     value = raw[key]
     if not is_number(value):
         raise SpecError(source, f"{path}.{key}", f"expected a number, found {found(value)}")
-    if not math.isfinite(value):
+    if not is_finite_number(value):
         raise SpecError(source, f"{path}.{key}", f"expected a finite number, found {short(value)}")
     return value
 

@@ -66,3 +66,14 @@ def test_keys_and_values_are_shown_short_and_escaped(
     assert info.value.field == field
     assert "\x1b" not in str(info.value)
     assert len(info.value.problem) < 300
+
+
+def test_a_timeout_past_float_range_is_refused(tmp_path: Path) -> None:
+    # Found by tests/test_fuzz.py: an OverflowError traceback.
+    (tmp_path / "space.yaml").write_text(SPACE)
+    path = tmp_path / "exp.yaml"
+    path.write_text(EXPERIMENT.format(space="space.yaml") + "timeout: " + "9" * 400 + "\n")
+    with pytest.raises(SpecError) as info:
+        load_experiment(path)
+    assert info.value.field == "timeout"
+    assert info.value.problem.startswith("must be a number > 0, got 9999")

@@ -104,3 +104,25 @@ def test_long_column_names_are_shown_short(tmp_path: Path) -> None:
         load_dataset({"path": str(tmp_path / "t.csv"), "label": "y"}, kind="flat")
     assert "feature column is not numeric" in info.value.problem
     assert len(str(info.value)) < len(str(tmp_path)) + 200
+
+
+@pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize("suffix", [".npz", ".csv"])
+def test_values_beyond_float32_are_reported_without_a_warning(tmp_path: Path, suffix: str) -> None:
+    # Found by tests/test_fuzz.py: NumPy warned "overflow encountered in cast" (an error
+    # under the suite's warning filter) before the check named the values.
+    x = np.ones((20, 2))
+    x[3, 1] = 1e39
+    y = np.arange(20) % 2
+    if suffix == ".npz":
+        path = write_npz(tmp_path / "d.npz", y, y[:4], x_train=x)
+        spec: dict = {"path": str(path)}
+        expected = ("x_train", "non-finite values (NaN or inf, or beyond float32 range)")
+    else:
+        path = tmp_path / "d.csv"
+        pd.DataFrame({"a": x[:, 0], "b": x[:, 1], "y": y}).to_csv(path, index=False)
+        spec = {"path": str(path), "label": "y"}
+        expected = ("b", "non-finite or missing values (in columns ['b'])")
+    with pytest.raises(SpecError) as info:
+        load_dataset(spec, kind="flat")
+    assert (info.value.source, info.value.field, info.value.problem) == (str(path), *expected)

@@ -194,3 +194,11 @@ def test_export_and_report_name_the_study_trial_and_field(
     assert problem in err
     assert "Traceback" not in err and err.count("\n") == 1
     assert not (tmp_path / "m.py").exists() and not (tmp_path / "report" / "index.html").exists()
+
+
+def test_a_learning_rate_past_float_range_is_refused() -> None:
+    # Found by tests/test_fuzz.py: an OverflowError from the finite-number check.
+    with pytest.raises(ArchitectureError) as info:
+        Architecture.from_json('{"layers": [], "learning_rate": 1' + "0" * 400 + "}")
+    assert info.value.field == "learning_rate"
+    assert info.value.problem.startswith("expected a finite number > 0, found int 1000")

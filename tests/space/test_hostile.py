@@ -156,3 +156,82 @@ def test_validate_prints_a_space_name_as_text_not_markup(name: str, tmp_path: Pa
     path.write_text(f"name: {name!r}\n{HEAD}")
     assert main(["validate", str(path)]) == 0
     assert f"valid space {name!r}" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("layers", "shape", "field", "problem"),
+    [
+        (
+            [
+                {
+                    "type": "conv",
+                    "features": 4,
+                    "padding": "valid",
+                    "kernel_size": {"low": 1, "high": 10**9},
+                }
+            ],
+            (8, 1),
+            "layers[0]",
+            "conv of window 9 shrinks a spatial size of 8 below 1",
+        ),
+        (
+            [
+                {"type": "conv", "features": 4, "stride": {"low": 1, "high": 10**9}, "repeat": 3},
+                {"type": "pool", "window": {"choices": [2, 10**6, 40]}},
+            ],
+            (28, 28, 1),
+            "layers[1]",
+            "pool of window 40 shrinks a spatial size of 28 below 1",
+        ),
+    ],
+    ids=["kernel", "stride-window"],
+)
+def test_shape_check_of_huge_ranges_tries_only_values_that_differ(
+    layers: list, shape: tuple[int, ...], field: str, problem: str
+) -> None:
+    # Before, every value of the range was made into a layer: a billion of them.
+    kind = "sequence" if len(shape) == 2 else "image"
+    space = Space.from_dict({"name": "x", "input": kind, "layers": layers}, "big.yaml")
+    with pytest.raises(SpecError) as info:
+        space.check_input(shape)
+    assert (info.value.field, problem in info.value.problem) == (field, True), info.value
+
+
+def test_spatial_values_keep_every_value_that_acts_differently() -> None:
+    from nas.space.checks import spatial_values
+    from nas.space.params import Choice, IntRange
+
+    assert spatial_values(IntRange(1, 10**9), 5) == (1, 2, 3, 4, 5, 6)
+    assert spatial_values(IntRange(3, 10**9, 4), 5) == (3, 7)
+    assert spatial_values(IntRange(9, 10**9, 4), 5) == (9,)
+    assert spatial_values(IntRange(1, 4), 5) == (1, 2, 3, 4)
+    assert spatial_values(Choice((None, 2, 99, 7, "same")), 5) == (None, 2, "same", 7)
+
+
+def test_a_candidate_has_at_most_a_thousand_layers() -> None:
+    template = {"type": "dense", "features": 2, "repeat": {"low": 0, "high": 64}}
+    space = {"name": "x", "input": "flat", "layers": [template] * 15}
+    assert Space.from_dict(space).describe().layers == (0, 960)
+    with pytest.raises(SpecError) as info:
+        Space.from_dict({**space, "layers": [template] * 16}, "deep.yaml")
+    assert (info.value.field, info.value.problem) == (
+        "layers",
+        "a candidate can have up to 1,024 layers; at most 1,000 are allowed (lower some repeat)",
+    )
+    # A long list of aliases to one template (each adding no layer) is refused by its length.
+    text = "name: x\ninput: flat\nlayers: [&t {type: dense, features: 2, repeat: 0}"
+    with pytest.raises(SpecError) as info:
+        Space.from_dict(load_yaml_text(text + ", *t" * 20_000 + "]\n"), "long.yaml")
+    assert info.value.problem == "20,001 layer templates; at most 1,000 are allowed"
+
+
+def test_numbers_past_float_range_are_refused_not_a_crash() -> None:
+    # Found by tests/test_fuzz.py: math.isfinite(10**400) raises OverflowError.
+    from nas.checks import is_finite_number
+
+    assert not is_finite_number(10**400) and is_finite_number(10**300)
+    layer = {"type": "dense", "features": 4, "dropout": {"low": 0, "high": 10**400}}
+    with pytest.raises(SpecError) as info:
+        Space.from_dict({"name": "x", "input": "flat", "layers": [layer]}, "big.yaml")
+    assert info.value.field == "layers[0].dropout.high"
+    assert info.value.problem.startswith("expected a finite number, found 1000000")
