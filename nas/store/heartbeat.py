@@ -34,7 +34,7 @@ class Heartbeat:
             for trial_id in list(self.trial_ids):
                 try:
                     self.storage.record_heartbeat(trial_id)
-                except Exception as err:  # noqa: BLE001 - any store fault; see the class
+                except Exception as err:  # any store fault; see the class
                     self.failed += 1
                     self.error = err
 
