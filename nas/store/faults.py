@@ -129,14 +129,36 @@ def _sqlite_fault(err: sqlite3.Error, shown: str) -> StoreError | EnvironmentFau
     return None  # busy, locked, constraint, ...: not a fault of the location
 
 
-def _server_fault(err: sqlalchemy.exc.DBAPIError, url: str, shown: str) -> EnvironmentFault | None:
-    """A database server's error (PostgreSQL and the like), by its SQLSTATE code."""
+# What a server says when it refuses the login itself; the driver gives no SQLSTATE for it.
+# (PostgreSQL's wording, which stays the same in every locale's libpq for these.)
+REFUSED_LOGIN = (
+    ("password authentication failed", "the server refused the user name or password"),
+    ("authentication failed", "the server refused the login"),
+    ("no password supplied", "the server wants a password and the URL gives none"),
+)
+
+
+def _server_fault(
+    err: sqlalchemy.exc.DBAPIError, url: str, shown: str
+) -> StoreError | EnvironmentFault | None:
+    """A database server's error (PostgreSQL and the like), by its SQLSTATE code. A login the
+    server refuses, or a database it does not have, is the URL's mistake (a StoreError);
+    a server that cannot be reached is the environment's."""
     if isinstance(err.orig, sqlite3.Error):
         return None  # read from SQLite's own exception, next in the chain
     state = getattr(err.orig, "pgcode", None)
     detail = _masked(_first_line(err.orig), url)
     if state is None and isinstance(err, sqlalchemy.exc.OperationalError):
         # No SQLSTATE: the driver failed before the server answered a statement.
+        for words, problem in REFUSED_LOGIN:
+            if words in detail:
+                return StoreError(
+                    shown, f"{problem} ({detail}); fix the user name and password in the URL"
+                )
+        if "database" in detail and "does not exist" in detail:
+            return StoreError(
+                shown, f"the server has no such database ({detail}); create it or fix the URL"
+            )
         return EnvironmentFault(
             shown,
             f"cannot connect to the database server ({detail}); check that it runs and "

@@ -17,6 +17,8 @@ import nas
 from nas.errors import EnvironmentFault, StoreError, UnknownStudy
 from nas.store import open_storage
 
+from ..helpers import postgres_url
+
 pytestmark = pytest.mark.filterwarnings("ignore:Heartbeat of storage")
 
 
@@ -111,3 +113,24 @@ def test_a_read_only_open_cannot_write(tmp_path):
         optuna.create_study(study_name="u", storage=open_storage(url, create=False))
     assert (tmp_path / "store.db").read_bytes() == before
     assert nas.load_trials(url, "t").empty
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ("password", "the server refused the user name or password"),
+        ("database", "the server has no such database"),
+    ],
+)
+def test_a_wrong_postgresql_password_or_database_is_a_store_error(change, problem):
+    url = sqlalchemy.engine.make_url(postgres_url())
+    wrong = "not-the-password-9" if change == "password" else url.password
+    database = url.database if change == "password" else "no_such_database_9"
+    url = url.set(password=wrong, database=database)
+    given = url.render_as_string(hide_password=False)
+    with pytest.raises(StoreError) as caught:
+        open_storage(given)
+    message = str(caught.value)
+    assert problem in message and "\n" not in message
+    # The user name may equal the password (it does in CI): look for the credential form.
+    assert f":{wrong}@" not in message and message.startswith(url.render_as_string())
