@@ -80,6 +80,23 @@ def duplicate_of(study: optuna.Study, architecture: str, number: int) -> int | N
     return same[0].number if same else None
 
 
+def taken_by(study: optuna.Study, architecture: str, number: int) -> int | None:
+    """After trial ``number`` recorded ``architecture``: the trial that holds the candidate
+    before it, or ``None`` if ``number`` keeps it. Two drivers may propose the same candidate
+    at the same moment, each finding it free (:func:`duplicate_of`); once both have recorded
+    it, each asks again, and the one with the higher number gives way to a complete trial
+    or a lower running one, so exactly one of them trains it."""
+    held = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.RUNNING))
+    before = [
+        t
+        for t in held
+        if t.number != number
+        and t.user_attrs.get("architecture") == architecture
+        and (t.state == TrialState.COMPLETE or t.number < number)
+    ]
+    return min((t.number for t in before), default=None)
+
+
 def tried_all(study: optuna.Study, cardinality: int | None) -> bool:
     """Whether every value set of a finite space of ``cardinality`` value sets has been
     tried: trained to completion, running, rejected or skipped as a duplicate (the space's

@@ -49,6 +49,7 @@ from nas.search.candidates import (
     MAX_CONSECUTIVE_DUPLICATES,
     check_feasible,
     duplicate_of,
+    taken_by,
     tried_all,
     violation,
 )
@@ -248,6 +249,10 @@ class SearchDriver:
         if broken:
             return self._reject(trial, broken, {**described, **sizes})
         write_trial(self.storage, trial_id(trial), {**described, **sizes})
+        if not self.experiment.execution.retrain_duplicates:
+            original = taken_by(self.study, described["architecture"], trial.number)
+            if original is not None:  # another driver took it at the same moment
+                return self._skip_duplicate(trial, original, {**described, **sizes})
         self.rejections = self.duplicates = 0
         seed = self.experiment.seed * 100_003 + trial.number
         self.in_flight[trial.number] = (trial, sizes, time.monotonic())

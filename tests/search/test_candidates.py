@@ -9,6 +9,7 @@ from optuna.trial import TrialState
 
 from nas.errors import SpecError
 from nas.search import counted_trials, load_experiment, run_search
+from nas.search.candidates import taken_by
 from nas.store import open_storage
 
 from ..helpers import write_experiment
@@ -158,3 +159,27 @@ def test_duplicates_in_a_row_stop_the_search(tmp_path, monkeypatch):
     assert summary.counted == 1 and summary.new_trials == 2
     assert "the space looks exhausted" in summary.stopped
     assert [t.user_attrs.get("duplicate_of") for t in _study(exp).trials] == [None, 0, 0]
+
+
+@pytest.mark.parametrize(
+    ("others", "expected"),
+    [
+        # (state, same candidate?) of trials 0 and 2 around trial 1, which has recorded X.
+        ([("running", True), ("running", True)], 0),  # the lower running one keeps it
+        ([("running", False), ("running", True)], None),  # trial 1 is the lower: it keeps it
+        ([("running", False), ("complete", True)], 2),  # trained already, whoever was first
+        ([("failed", True), ("running", False)], None),  # a failed trial holds nothing
+    ],
+)
+@pytest.mark.filterwarnings("ignore:Heartbeat of storage")
+def test_of_two_drivers_proposing_one_candidate_exactly_one_keeps_it(tmp_path, others, expected):
+    study = optuna.create_study(storage=open_storage(f"sqlite:///{tmp_path / 's.db'}"))
+    trials = [study.ask() for _ in range(3)]
+    for trial, (state, same) in zip([trials[0], trials[2]], others, strict=True):
+        trial.set_user_attr("architecture", "X" if same else "Y")
+        if state == "complete":
+            study.tell(trial, 0.5)
+        elif state == "failed":
+            study.tell(trial, state=TrialState.FAIL)
+    trials[1].set_user_attr("architecture", "X")
+    assert taken_by(study, "X", 1) == expected
