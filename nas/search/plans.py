@@ -124,11 +124,7 @@ def one_param_moves(base: FrozenTrial, trials: Iterable[FrozenTrial]) -> dict[st
 
 def agreeing(trials: Iterable[FrozenTrial], required: Mapping[str, float]) -> list[FrozenTrial]:
     """The ``trials`` holding every parameter of ``required`` with that internal value."""
-    return [
-        t
-        for t in trials
-        if all(n in t.params and key(t, n) == k for n, k in required.items())
-    ]
+    return [t for t in trials if all(n in t.params and key(t, n) == k for n, k in required.items())]
 
 
 def covered(trials: Iterable[FrozenTrial], name: str, fixed: Collection[str]) -> set[float]:
@@ -242,9 +238,7 @@ class PlanSampler(BaseSampler):
         plan = self._plans.get(trial_id(trial))
         if plan is None:
             others = [
-                t
-                for t in study.get_trials(deepcopy=False)
-                if t.number != trial.number and t.params
+                t for t in study.get_trials(deepcopy=False) if t.number != trial.number and t.params
             ]
             plan, record = self.plan(study, trial, others)
             storage_of(study).set_trial_system_attr(trial_id(trial), self.attr, record)
