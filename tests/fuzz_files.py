@@ -240,10 +240,18 @@ EXPERIMENT_FIELDS = {
         junk(),
     ),
     "sampler": st.one_of(
-        st.sampled_from(["random", "tpe", "grid", "nsga2", "cmaes", "qmc", "x"]),
+        st.sampled_from(
+            ["random", "tpe", "grid", "nsga2", "cmaes", "qmc", "evolution", "local_search", "x"]
+        ),
         st.fixed_dictionaries(
-            {"name": st.sampled_from(["random", "tpe", "x"])},
-            optional={"n_startup_trials": SCALARS, "bogus": SCALARS},
+            {"name": st.sampled_from(["random", "tpe", "evolution", "local_search", "x"])},
+            optional={
+                "n_startup_trials": SCALARS,
+                "bogus": SCALARS,
+                "population": SCALARS,
+                "tournament": SCALARS,
+                "restarts": SCALARS,
+            },
         ),
         junk(),
     ),

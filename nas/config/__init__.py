@@ -11,6 +11,7 @@ options. :func:`ray_address` says which Ray cluster a search joins.
 from nas.config.load import load_experiment
 from nas.config.overrides import OVERRIDES, ray_address
 from nas.config.schema import (
+    DEFAULT_POPULATION,
     KEEP_WEIGHTS,
     MAX_SEED,
     PRUNERS,
@@ -23,6 +24,7 @@ from nas.config.schema import (
 )
 
 __all__ = [
+    "DEFAULT_POPULATION",
     "KEEP_WEIGHTS",
     "MAX_SEED",
     "OVERRIDES",

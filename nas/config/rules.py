@@ -11,13 +11,15 @@ from pathlib import Path
 from typing import Any
 
 from nas.checks import short
+from nas.config.fields import Check
+from nas.config.schema import DEFAULT_POPULATION, SAMPLER_OPTIONS
 from nas.errors import SpecError
 from nas.metrics import EPOCH_OBJECTIVES
 from nas.space import Space
 
 # Samplers whose Optuna implementation imports extra packages only once sampling starts.
 SAMPLER_PACKAGES = {"gp": ("torch", "scipy"), "cmaes": ("cmaes",)}
-SINGLE_OBJECTIVE_SAMPLERS = ("cmaes",)
+SINGLE_OBJECTIVE_SAMPLERS = ("cmaes", "local_search")
 
 
 def check_rules(
@@ -30,8 +32,11 @@ def check_rules(
     """Raise ``SpecError(path, "sampler" or "pruner", ...)`` where the algorithms cannot
     search these objectives over this space: a single-objective sampler with several
     objectives, ``grid`` over a continuous space, a sampler whose packages are missing, a
-    pruner with several objectives or with one not known per epoch, options for ``none``."""
-    (sampler_name, _), (pruner_name, pruner_options) = sampler, pruner
+    pruner with several objectives or with one not known per epoch, options for ``none``;
+    and, for the samplers nas implements, ``SpecError(path, "sampler.OPTION", ...)`` on an
+    unknown option or a bad value (:func:`check_sampler_options`)."""
+    (sampler_name, sampler_options), (pruner_name, pruner_options) = sampler, pruner
+    check_sampler_options(sampler_name, sampler_options, path)
     metrics = [metric for metric, _ in objectives]
     if sampler_name in SINGLE_OBJECTIVE_SAMPLERS and len(metrics) > 1:
         raise SpecError(
@@ -71,3 +76,24 @@ def check_rules(
             )
     elif pruner_options:
         raise SpecError(path, "pruner", "none takes no options")
+
+
+def check_sampler_options(name: str, options: dict[str, Any], path: Path) -> None:
+    """The options of ``evolution`` and ``local_search`` (``SAMPLER_OPTIONS``): each known
+    and an integer >= its minimum, and a tournament no larger than the population (default
+    ``DEFAULT_POPULATION``). Other samplers' options are Optuna's to check."""
+    minimums = SAMPLER_OPTIONS.get(name)
+    if minimums is None:
+        return
+    check = Check(path)
+    for option, value in options.items():
+        field = f"sampler.{option}"
+        if option not in minimums:
+            raise check.fail(field, f"unknown option; {name} takes {', '.join(minimums)}")
+        check.integer(value, field, minimums[option])
+    population = options.get("population", DEFAULT_POPULATION)
+    if options.get("tournament", 0) > population:
+        raise check.fail(
+            "sampler.tournament",
+            f"must be at most the population ({population}), got {options['tournament']}",
+        )

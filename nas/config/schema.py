@@ -15,7 +15,16 @@ from nas.space import OPTIMIZER_ATTRS, Space, Suggest
 
 # The names the sampler: and pruner: fields accept; nas.search.algorithms implements exactly
 # these (and asserts so).
-SAMPLERS = ("tpe", "random", "cmaes", "gp", "nsga2", "qmc", "grid")
+SAMPLERS = (
+    "tpe", "random", "cmaes", "gp", "nsga2", "qmc", "grid", "evolution", "local_search",
+)  # fmt: skip
+# Options of the samplers nas implements (nas.search.evolution, nas.search.local_search), each
+# an integer >= its minimum, checked by nas.config.rules: name -> option -> minimum.
+SAMPLER_OPTIONS = {
+    "evolution": {"population": 2, "tournament": 1},
+    "local_search": {"restarts": 0},
+}
+DEFAULT_POPULATION = 20
 PRUNERS = ("none", "median", "successive_halving", "hyperband")
 KEEP_WEIGHTS = ("all", "best_k", "none")
 # Seeds go to NumPy's legacy generator inside Optuna, which takes 32-bit seeds.

@@ -16,8 +16,10 @@ from optuna.distributions import BaseDistribution
 from optuna.samplers import BaseSampler
 from optuna.trial import FrozenTrial, TrialState
 
-from nas.config import PRUNERS, SAMPLERS, Experiment
+from nas.config import DEFAULT_POPULATION, PRUNERS, SAMPLERS, Experiment
 from nas.errors import SpecError
+from nas.search.evolution import EvolutionSampler
+from nas.search.local_search import LocalSearchSampler
 
 
 class OptunaSuggest:
@@ -76,6 +78,11 @@ class TrialSeeded(BaseSampler):
     def exhausted(self) -> bool:
         """The grid sampler's flag (see :class:`ExhaustiveSampler`); False for the others."""
         return bool(getattr(self.inner, "exhausted", False))
+
+    @property
+    def stop_reason(self) -> str | None:
+        """Why the wrapped sampler is done, where it says (local search); else ``None``."""
+        return getattr(self.inner, "stop_reason", None)
 
     def before_trial(self, study: optuna.Study, trial: FrozenTrial) -> None:
         for k, state in enumerate(_random_states(self.inner)):
@@ -152,6 +159,10 @@ _SAMPLER_FACTORIES: dict[str, Callable[[int, dict[str, Any]], optuna.samplers.Ba
         seed=seed, warn_independent_sampling=False, **options
     ),
     "grid": lambda seed, options: ExhaustiveSampler(seed=seed, **options),
+    "evolution": lambda seed, options: EvolutionSampler(
+        population=options.pop("population", DEFAULT_POPULATION), seed=seed, **options
+    ),
+    "local_search": lambda seed, options: LocalSearchSampler(seed=seed, **options),
 }
 assert set(_SAMPLER_FACTORIES) == set(SAMPLERS)
 

@@ -333,7 +333,8 @@ class SearchDriver:
         if self.stopped is not None or self._budget_left() <= 0:
             return self.stopped
         if self._exhausted():
-            return "the space is exhausted: every candidate it has was tried"
+            reason = self.study.sampler.stop_reason
+            return reason or "the space is exhausted: every candidate it has was tried"
         return None
 
     def _record(self, outcome: TrialOutcome) -> None:

@@ -34,6 +34,9 @@ optimizer:
         ("qmc", "{val_accuracy: maximize}"),
         ("{name: nsga2, population_size: 2}", "{val_accuracy: maximize, n_params: minimize}"),
         ("{name: tpe, n_startup_trials: 2}", "{val_accuracy: maximize, n_params: minimize}"),
+        ("{name: evolution, population: 2}", "{val_accuracy: maximize}"),
+        ("{name: evolution, population: 2}", "{val_accuracy: maximize, n_params: minimize}"),
+        ("local_search", "{val_loss: minimize}"),
     ],
 )
 def test_sampler_runs_a_search(sampler, objectives, tmp_path):
@@ -59,6 +62,27 @@ def test_grid_covers_a_finite_space_then_stops(tmp_path):
     study = optuna.load_study(study_name=exp.study, storage=open_storage(exp.storage))
     seen = {tuple(sorted(t.params.items())) for t in study.trials}
     assert summary.new_trials == 8 and len(seen) == 8
+
+
+def test_local_search_ends_the_search_at_its_last_local_optimum(tmp_path):
+    space = FINITE.replace("features: {choices: [8, 16]}", "features: {choices: [8, 16, 32, 64]}")
+    exp = load_experiment(
+        write_experiment(
+            tmp_path,
+            space=space,
+            sampler="{name: local_search, restarts: 0}",
+            trials=16,
+            training="{epochs: 1}",
+        )
+    )
+    summary = run_search(exp)
+    assert summary.stopped == (
+        "local search is done: its 1 descent(s) each reached a local optimum (sampler.restarts: 0)"
+    )
+    study = optuna.load_study(study_name=exp.study, storage=open_storage(exp.storage))
+    roles = [t.system_attrs["local_search"]["role"] for t in study.trials]
+    assert roles[0] == "restart" and roles.count("restart") == 1
+    assert "neighbour" in roles and summary.new_trials < 16
 
 
 @pytest.mark.parametrize(
