@@ -25,14 +25,11 @@ once.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
-import signal
-import threading
 import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import optuna
@@ -55,6 +52,7 @@ from nas.search.candidates import (
 )
 from nas.search.evaluation import evaluate_best
 from nas.search.executors import make_executor
+from nas.search.interrupts import sigterm_as_interrupt
 from nas.search.recovery import pending_orphans, recover_stale, requeue, requeue_unstarted
 from nas.search.reporter import NullReporter, Reporter, SearchSummary
 from nas.search.retention import prune_weight_files
@@ -91,23 +89,6 @@ def run_search(
     return SearchDriver(experiment, reporter or NullReporter()).run(
         executor_factory or make_executor
     )
-
-
-@contextlib.contextmanager
-def sigterm_as_interrupt() -> Iterator[None]:
-    """Turn SIGTERM into ``KeyboardInterrupt`` while active (main thread only)."""
-
-    def interrupt(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    previous = None
-    if threading.current_thread() is threading.main_thread():
-        previous = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
 
 
 class SearchDriver:
