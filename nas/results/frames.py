@@ -58,10 +58,11 @@ def flatten_architecture(text: str | None) -> dict[str, Any]:
             LAYER_TYPES[d["type"]](**{k: v for k, v in d.items() if k != "type"})
             for d in data["layers"]
         ]
-        row: dict[str, Any] = {"arch": arch_label(Architecture(tuple(layers)))}
-        row["depth"] = len(layers)
+        # Fields left out take their defaults, as Architecture.from_dict reads them.
+        arch = Architecture(tuple(layers), **{k: data[k] for k in ARCH_COLUMNS[2:] if k in data})
+        row: dict[str, Any] = {"arch": arch_label(arch), "depth": len(layers)}
         for key in ARCH_COLUMNS[2:]:
-            row[key] = data[key]
+            row[key] = getattr(arch, key)
     except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
         return {}
     return row
