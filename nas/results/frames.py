@@ -48,8 +48,8 @@ def flatten_architecture(text: str | None) -> dict[str, Any]:
     """The whole-candidate columns (``arch``, ``depth``, ``skip`` and the optimizer's) of an
     architecture's JSON; empty for None, and for a stored value that is no architecture (the
     readers that build one name the trial and field). Read without
-    :meth:`~nas.model.Architecture.from_json`'s checks, which would double the time a large
-    study takes to load."""
+    :meth:`~nas.model.Architecture.from_json`'s checks, which would add about half again to
+    the time a large study takes to load."""
     if not text:
         return {}
     try:
