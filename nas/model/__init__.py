@@ -26,7 +26,7 @@ from nas.model.architecture import (
     Recurrent,
 )
 from nas.model.builder import CandidateNet, build_model, dropout, layer_seed
-from nas.model.describe import describe
+from nas.model.describe import arch_label, describe, layer_label
 from nas.model.init import init_variables, variable_shapes
 from nas.model.ops import ACTIVATION_OPS, CELL_OPS, NORM_OPS, POOL_OPS, Op
 from nas.model.shapes import KINDS, Shape, ShapeError, input_kind, output_shape, trace_shapes
@@ -66,6 +66,7 @@ __all__ = [
     "Shape",
     "ShapeError",
     "SkipPlan",
+    "arch_label",
     "build_model",
     "candidate_variable_shapes",
     "describe",
@@ -73,6 +74,7 @@ __all__ = [
     "forward_flops",
     "init_variables",
     "input_kind",
+    "layer_label",
     "layer_seed",
     "model_stats",
     "output_shape",

@@ -1,14 +1,44 @@
-"""One line of text per candidate, for progress output and reports."""
+"""One line of text per candidate, for progress output, reports and trial tables."""
 
 from __future__ import annotations
 
-from nas.model.architecture import Architecture
+from nas.model.architecture import (
+    Architecture,
+    Conv,
+    Dense,
+    Dropout,
+    GlobalPool,
+    Layer,
+    Norm,
+    Pool,
+    Recurrent,
+)
+
+
+def layer_label(layer: Layer) -> str:
+    """A layer in a word: ``dense64``, ``conv16``, ``maxpool2``, ``globalavg``, ``layernorm``,
+    ``dropout``, ``gru32``, ``bilstm16``: its type and what sets its size (widths, the
+    pooling window), not every field."""
+    if isinstance(layer, Dense | Conv):
+        return f"{layer.type}{layer.features}"
+    if isinstance(layer, Recurrent):
+        return f"{'bi' if layer.bidirectional else ''}{layer.cell}{layer.features}"
+    if isinstance(layer, Pool):
+        return f"{layer.kind}pool{layer.window}"
+    if isinstance(layer, GlobalPool):
+        return f"global{layer.kind}"
+    if isinstance(layer, Norm):
+        return f"{layer.kind}norm"
+    assert isinstance(layer, Dropout)
+    return "dropout"
+
+
+def arch_label(arch: Architecture) -> str:
+    """The layers in a short line, e.g. ``conv16-conv32-maxpool2-dense10`` (``linear`` for
+    none); the same layers always give the same label, whatever space drew them."""
+    return "-".join(map(layer_label, arch.layers)) or "linear"
 
 
 def describe(arch: Architecture) -> str:
     """A one-line human summary, e.g. ``dense64-dense32 skip=residual lr=1.2e-03``."""
-    parts = []
-    for layer in arch.layers:
-        size = getattr(layer, "features", None) or getattr(layer, "window", None)
-        parts.append(f"{layer.type}{size or ''}")
-    return f"{'-'.join(parts) or 'linear'} skip={arch.skip} lr={arch.learning_rate:.1e}"
+    return f"{arch_label(arch)} skip={arch.skip} lr={arch.learning_rate:.1e}"

@@ -2,12 +2,13 @@
 
 :func:`module_source` writes the code of one file that imports only ``jax`` and ``flax``:
 a ``Net`` module whose ``__call__`` lists the layers one by one with their literal sizes,
-``load_variables(path)`` and a jitted ``predict(variables, x)``. The code computes what
-:class:`nas.model.builder.CandidateNet` computes with ``train=False`` (dropout off, batch norm on
-its running statistics), under the same parameter names, so the builder's variables load
-unchanged. It follows the builder's skip plan (:func:`nas.model.skip_plan`) and op tables
-(``nas.model.*_OPS``), resolved here from the static shapes, so the emitted code holds no
-loops, no conditions and no configuration.
+``load_variables(path)``, ``check_input(x)`` (``Net`` calls it first: an input of another
+shape raises ``ValueError`` naming the expected one) and a jitted ``predict(variables, x)``.
+The code computes what :class:`nas.model.builder.CandidateNet` computes with ``train=False``
+(dropout off, batch norm on its running statistics), under the same parameter names, so the
+builder's variables load unchanged. It follows the builder's skip plan
+(:func:`nas.model.skip_plan`) and op tables (``nas.model.*_OPS``), resolved here from the
+static shapes, so the network's code holds no loops, no conditions and no configuration.
 """
 
 from __future__ import annotations
@@ -82,7 +83,8 @@ def module_source(
         title,
         [
             *notes,
-            f"Input: float32 {batch_shape}. Output: logits (batch, {num_classes}). "
+            f"Input: float32 {batch_shape}; another shape raises ValueError naming this "
+            f"one. Output: logits (batch, {num_classes}). "
             "Inference only: dropout is off and batch norm uses its running statistics.",
         ],
         usage=[
@@ -118,9 +120,13 @@ def module_source(
             "        return serialization.msgpack_restore(file.read())",
             "",
             "",
+            *_check_input_code(input_shape),
+            "",
+            "",
             "@jax.jit",
             "def predict(variables: dict, x: jax.Array) -> jax.Array:",
-            '    """Logits (batch, NUM_CLASSES) for ``x`` of shape (batch, *INPUT_SHAPE)."""',
+            '    """Logits (batch, NUM_CLASSES) for ``x`` of shape (batch, *INPUT_SHAPE); another',
+            '    shape raises ``ValueError`` (:func:`check_input`)."""',
             "    return Net().apply(variables, x)",
             "",
         ]
@@ -129,7 +135,10 @@ def module_source(
 
 def _call_body(arch: Architecture, input_shape: Shape, num_classes: int) -> list[str]:
     plan = skip_plan(arch, input_shape)
-    lines = [f"{BODY}x = jnp.asarray(x, jnp.float32)  # {_batch_shape(input_shape)}"]
+    lines = [
+        f"{BODY}check_input(x)",
+        f"{BODY}x = jnp.asarray(x, jnp.float32)  # {_batch_shape(input_shape)}",
+    ]
     # Only tensors that a later concatenation reads besides x get a name of their own.
     if NETWORK_INPUT in plan.kept:
         lines.append(f"{BODY}{INPUT_NAME} = x  # read again by the dense skips below")
@@ -169,6 +178,33 @@ def _call_body(arch: Architecture, input_shape: Shape, num_classes: int) -> list
         lines.append(f"{BODY}x = x.reshape(x.shape[0], -1)")
     lines.append(f'{BODY}return nn.Dense({num_classes}, name="head")(x)')
     return lines
+
+
+def _check_input_code(input_shape: Shape) -> list[str]:
+    """``check_input(x)``: a ``ValueError`` naming the expected shape for an input of another
+    one (Flax would fail deep inside a layer, on a parameter's shape), with the fix for the
+    usual slips: one example without its batch axis, an image or sequence without its
+    channel axis of size 1."""
+    lines = [
+        "def check_input(x: jax.Array) -> None:",
+        '    """Raise ``ValueError`` unless ``x`` has the shape (batch, *INPUT_SHAPE)."""',
+        "    shape = tuple(jnp.shape(x))",
+        "    if shape[1:] == INPUT_SHAPE:",
+        "        return",
+        '    hint = ""',
+        "    if shape == INPUT_SHAPE:",
+        '        hint = "; for one example, add the batch axis: x[None]"',
+    ]
+    if len(input_shape) > 1 and input_shape[-1] == 1:
+        lines += [
+            "    elif shape[1:] == INPUT_SHAPE[:-1]:",
+            '        hint = "; add the channel axis: x[..., None]"',
+        ]
+    return [
+        *lines,
+        f'    expected = "{_batch_shape(input_shape)}"',
+        '    raise ValueError(f"expected x of shape {expected}, got {shape}{hint}")',
+    ]
 
 
 def _comment(text: str) -> list[str]:

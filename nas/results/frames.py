@@ -1,30 +1,8 @@
 """Trial dataframes for notebooks and the ranked tables of the CLI.
 
-:func:`load_trials` gives one row per trial, in these column groups (a column is present
-when some trial has a value for it):
-
-- ``number``, ``state`` (``COMPLETE``, ``PRUNED``, ``FAIL``, ``RUNNING``, ``WAITING``);
-- ``objective_<metric>`` per objective (NaN unless complete) and ``pareto`` (on the Pareto
-  front of the complete trials; with one objective, the best trials);
-- metrics ``val_accuracy``, ``val_loss``, ``train_loss``, ``test_accuracy``, ``test_loss``
-  (test metrics only for the best trials), sizes ``n_params``, ``flops``, timings
-  ``compile_seconds``, ``train_seconds``, ``eval_seconds``, ``wall_seconds``, ``epochs_run``,
-  and ``device``, ``node``, ``fail_reason``, ``prune_reason``;
-- the architecture: ``depth``, ``skip``, ``optimizer``, ``learning_rate``, ``weight_decay``,
-  ``batch_size`` and per layer ``layer{i}_type``, ``layer{i}_features``,
-  ``layer{i}_activation``, ... (every field of the layer);
-- every sampled parameter as ``params_<name>`` (sorted by name);
-- the remaining user attributes (``signature``, ``weights``, ``attempt``, ``architecture``,
-  ...), then ``datetime_start``, ``datetime_complete``. ``weights`` is the name of the
-  trial's weight file, NA where none is kept: never saved, or deleted later under the
-  ``artifacts.keep_weights`` policy.
-
-Test metrics come from the study's ``test_metrics`` attribute (Optuna does not let a finished
-trial change, and the test split is evaluated after the search). Per-epoch curves (the
-``curves`` attribute) come from :func:`load_curves` in long format; tracebacks stay in the
-store. ``frame.attrs`` holds ``study``, ``storage``, ``objectives`` (``[name, direction]``
-pairs), ``dataset`` and ``weights_dropped`` (trial number -> the keep_weights policy that
-deleted its weight file, e.g. ``best_k (k=5)``).
+:func:`load_trials` gives one row per trial (its docstring lists the columns),
+:func:`load_curves` the per-epoch curves in long format, :func:`rank` orders a frame best
+first, :func:`ranked_rows` and :func:`write_table` serve ``nas trials``.
 """
 
 from __future__ import annotations
@@ -37,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from nas.errors import UsageError
+from nas.model import LAYER_TYPES, Architecture, arch_label
 from nas.results.pareto import pareto_mask
 from nas.store import Reader, StudyRecords, read_study, read_user_attr, study_folder_name
 
@@ -58,7 +37,7 @@ LEADING_ATTRS = (
     "fail_reason",
     "prune_reason",
 )
-ARCH_COLUMNS = ("depth", "skip", "optimizer", "learning_rate", "weight_decay", "batch_size")
+ARCH_COLUMNS = ("arch", "depth", "skip", "optimizer", "learning_rate", "weight_decay", "batch_size")
 # Bulky attributes with views of their own (load_curves) or of no use in a table.
 NOT_IN_FRAME = ("curves", "traceback")
 CURVE_COLUMNS = ("number", "epoch", "metric", "value")
@@ -66,18 +45,24 @@ TABLE_FORMATS = ("csv", "parquet", "json")
 
 
 def flatten_architecture(text: str | None) -> dict[str, Any]:
-    """Readable columns of an architecture's JSON (empty for None, and for a stored value
-    that is no architecture: the readers that build one name the trial and field)."""
+    """The whole-candidate columns (``arch``, ``depth``, ``skip`` and the optimizer's) of an
+    architecture's JSON; empty for None, and for a stored value that is no architecture (the
+    readers that build one name the trial and field). Read without
+    :meth:`~nas.model.Architecture.from_json`'s checks, which would add about half again to
+    the time a large study takes to load."""
     if not text:
         return {}
     try:
-        arch = json.loads(text)
-        row: dict[str, Any] = {"depth": len(arch["layers"]), "skip": arch["skip"]}
+        data = json.loads(text)
+        layers = [
+            LAYER_TYPES[d["type"]](**{k: v for k, v in d.items() if k != "type"})
+            for d in data["layers"]
+        ]
+        # Fields left out take their defaults, as Architecture.from_dict reads them.
+        arch = Architecture(tuple(layers), **{k: data[k] for k in ARCH_COLUMNS[2:] if k in data})
+        row: dict[str, Any] = {"arch": arch_label(arch), "depth": len(layers)}
         for key in ARCH_COLUMNS[2:]:
-            row[key] = arch[key]
-        for i, layer in enumerate(arch["layers"]):
-            for key, value in layer.items():
-                row[f"layer{i}_{key}"] = value
+            row[key] = getattr(arch, key)
     except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
         return {}
     return row
@@ -92,10 +77,49 @@ def objectives_of(records: StudyRecords) -> list[tuple[str, str]]:
 
 
 def load_trials(storage: str, study: str, *, reader: Reader = "auto") -> pd.DataFrame:
-    """One row per trial, ordered by number (see the module docstring for the columns).
+    """One row per trial of ``study`` in ``storage``, ordered by number.
 
     ``reader`` picks how the store is read (:func:`nas.store.read_study`); every reader
-    gives an equal frame. Raises ``KeyError`` for an unknown study.
+    gives an equal frame. Raises ``KeyError`` for an unknown study. Each column means the
+    same in every trial; they come in these groups, in this order (a column is present
+    when some trial has a value for it):
+
+    - ``number``, ``state`` (``COMPLETE``, ``PRUNED``, ``FAIL``, ``RUNNING``, ``WAITING``);
+    - ``objective_<metric>`` per objective (NaN unless complete) and ``pareto`` (on the
+      Pareto front of the complete trials; with one objective, the best trials);
+    - metrics ``val_accuracy``, ``val_loss``, ``train_loss``, ``test_accuracy``,
+      ``test_loss`` (test metrics only for the best trials), sizes ``n_params``, ``flops``,
+      timings ``compile_seconds``, ``train_seconds``, ``eval_seconds``, ``wall_seconds``,
+      ``epochs_run``, and ``device``, ``node``, ``fail_reason``, ``prune_reason``;
+    - the candidate as a whole: ``arch``, a short label of its layers in order
+      (:func:`nas.model.arch_label`, e.g. ``conv16-conv32-maxpool2-dense10``), ``depth``
+      (its number of layers), ``skip``, ``optimizer``, ``learning_rate``,
+      ``weight_decay``, ``batch_size``;
+    - every drawn parameter as ``params_<name>`` (sorted by name), under the name the
+      space gives it (:mod:`nas.space.format`, "Drawn parameter names"), so by template
+      rather than by position: ``params_layers.0.1.features`` is the width of the second
+      layer the first template made, in every trial that has that layer;
+      ``params_layers.2.0.type`` is the option the third template (a ``one_of``) chose for
+      its first layer, and ``params_layers.2.0.conv.features`` that layer's width where it
+      is a convolution. Values the space fixes are not drawn: ``arch`` and the
+      ``architecture`` JSON hold them;
+    - the other attributes the search records, sorted by name: ``architecture`` (the
+      whole candidate as JSON, :meth:`nas.model.Architecture.from_json`), ``signature``
+      (its compiled shapes as JSON), ``weights`` (the trial's weight file, NA where none is
+      kept: never saved, or deleted under the ``artifacts.keep_weights`` policy),
+      ``driver`` (the search process that ran it), ``counts`` (False for trials that do not
+      count towards the budget), ``rejected`` (broke a constraint), ``duplicate_of`` (the
+      trial it repeats, not trained again), ``attempt``, ``retry_of`` and
+      ``retry_reason`` (a trial run again after its worker died);
+    - ``datetime_start``, ``datetime_complete`` and ``duration`` (their difference, a
+      ``Timedelta``, NaT until the trial ends), as in Optuna's ``trials_dataframe``.
+
+    Test metrics come from the study's ``test_metrics`` attribute (Optuna does not let a
+    finished trial change, and the test split is evaluated after the search). Per-epoch
+    curves are in :func:`load_curves`; tracebacks stay in the store. ``frame.attrs`` holds
+    ``study``, ``storage``, ``objectives`` (``[name, direction]`` pairs), ``dataset`` and
+    ``weights_dropped`` (trial number -> the keep_weights policy that deleted its weight
+    file, e.g. ``best_k (k=5)``).
     """
     records = read_study(storage, study, reader=reader, exclude=NOT_IN_FRAME)
     objectives = objectives_of(records)
@@ -119,6 +143,9 @@ def load_trials(storage: str, study: str, *, reader: Reader = "auto") -> pd.Data
         rows.append(row)
     frame = pd.DataFrame(rows, columns=None if rows else ["number", "state"])
     frame = _nullable_dtypes(frame, rows)
+    if rows:
+        start, end = (pd.to_datetime(frame[c]) for c in ("datetime_start", "datetime_complete"))
+        frame["duration"] = end - start
     for name, _ in objectives:
         if f"objective_{name}" not in frame:
             frame[f"objective_{name}"] = np.nan
@@ -166,16 +193,11 @@ def _ordered_columns(columns: list[str], objectives: list[tuple[str, str]]) -> l
     present = set(columns)
     head = ["number", "state", *(f"objective_{name}" for name, _ in objectives), "pareto"]
     head += [c for c in (*LEADING_ATTRS, *ARCH_COLUMNS) if c in present]
-    # Layer columns keep layer order, and within a layer the order of the layer's fields.
-    layers = sorted(
-        (c for c in columns if c.startswith("layer") and c.split("_", 1)[0][5:].isdigit()),
-        key=lambda c: int(c.split("_", 1)[0][5:]),
-    )
     params = sorted(c for c in columns if c.startswith("params_"))
-    tail = [c for c in ("datetime_start", "datetime_complete") if c in present]
-    taken = set(head) | set(layers) | set(params) | set(tail)
+    tail = [c for c in ("datetime_start", "datetime_complete", "duration") if c in present]
+    taken = set(head) | set(params) | set(tail)
     rest = sorted(c for c in columns if c not in taken)
-    return [*head, *layers, *params, *rest, *tail]
+    return [*head, *params, *rest, *tail]
 
 
 def load_curves(storage: str, study: str, *, reader: Reader = "auto") -> pd.DataFrame:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 
 import optuna
 from optuna.trial import TrialState
@@ -32,7 +33,8 @@ def open_search_study(experiment: Experiment, data: Dataset) -> optuna.Study:
     """Create or load the experiment's study, with the experiment's sampler and pruner.
 
     A new study records what its trial values mean (:mod:`nas.search.meaning`), its space,
-    objectives and experiment file. An existing one is checked first, before anything is
+    objectives and experiment file, and every study the objectives' names as Optuna's
+    metric names (:func:`name_metrics`). An existing one is checked first, before anything is
     written to it: :class:`SpecError` names every setting that differs from what the study
     recorded (stored and now) and the way out, ``--study NEW``. A study made before the
     meaning record existed is checked on what it recorded, and then records the full one.
@@ -70,7 +72,20 @@ def open_search_study(experiment: Experiment, data: Dataset) -> optuna.Study:
         study.set_user_attr("space", json.dumps(experiment.space.to_dict(), sort_keys=True))
         study.set_user_attr("objectives", [list(o) for o in experiment.objectives])
         study.set_user_attr("experiment", str(experiment.path))
+    name_metrics(study, [name for name, _ in experiment.objectives])
     return study
+
+
+def name_metrics(study: optuna.Study, names: list[str]) -> None:
+    """Record ``names`` as the study's metric names (one per objective), so that
+    optuna-dashboard and Optuna's plots label each axis by its objective; written only
+    where the study holds other names or none (a study made before they were recorded)."""
+    if study.metric_names == names:
+        return
+    with warnings.catch_warnings():
+        # set_metric_names is marked experimental; the attribute it writes is stable.
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        study.set_metric_names(names)
 
 
 def record_dataset(study: optuna.Study, data: Dataset) -> None:

@@ -41,3 +41,4 @@ def test_dashboard_serves_a_searched_study(tmp_path):
     attrs = {a["key"]: a["value"] for a in trials[0]["user_attrs"]}
     assert {"architecture", "val_accuracy", "n_params", "compile_seconds"} <= set(attrs)
     assert trials[0]["intermediate_values"]  # per-epoch validation curve for the charts
+    assert detail["objective_names"] == ["val_accuracy"]  # the axis labels

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import functools
 import importlib.util
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -271,6 +272,78 @@ def test_exported_models_run_without_the_toolkit_and_match_the_search(exports):
         np.testing.assert_allclose(got, want, atol=1e-5, rtol=0, err_msg=name)
         accuracy = float(np.mean(np.argmax(got, -1) == data.y_test))
         assert accuracy == pytest.approx(row["test_accuracy"], abs=1e-9), name
+
+
+# Runs in a separate interpreter without the toolkit: the exported cnn on its test images,
+# then on the same images without their channel axis, and on one image without a batch axis.
+SHAPE_CHECKER = """
+import importlib.abc
+import importlib.util
+import json
+import sys
+
+import numpy as np
+
+
+class Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name == "nas" or name.startswith("nas."):
+            raise ModuleNotFoundError(f"blocked: {name}")
+        return None
+
+
+sys.meta_path.insert(0, Block())
+stem = sys.argv[1]
+spec = importlib.util.spec_from_file_location(stem, f"{stem}.py")
+module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(module)
+variables = module.load_variables(f"{stem}.msgpack")
+x = np.load(f"{stem}_x.npy")
+out = {"input_shape": list(module.INPUT_SHAPE), "logits": list(module.predict(variables, x).shape)}
+for case, bad in (("no_channel", x[..., 0]), ("no_batch", x[0])):
+    for name, call in (("predict", module.predict), ("apply", module.Net().apply)):
+        try:
+            call(variables, bad)
+        except ValueError as err:
+            out[f"{case}_{name}"] = [type(err).__name__, str(err)]
+        else:
+            out[f"{case}_{name}"] = None
+print(json.dumps(out))
+"""
+
+
+def test_an_exported_model_names_the_shape_it_expects(exports):
+    """Images without their channel axis fail with a ValueError that says the shape wanted
+    (and the fix), where Flax would fail inside a layer on a parameter's shape; the right
+    shape still works."""
+    folder, out = exports
+    _, done, data = out["cnn"]
+    (folder / "shape_check.py").write_text(SHAPE_CHECKER)
+    run = subprocess.run(
+        [sys.executable, "-I", "shape_check.py", done.model.stem],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    found = json.loads(run.stdout.splitlines()[-1])
+    assert found["input_shape"] == [8, 8, 1]
+    assert found["logits"] == [len(data.x_test), data.num_classes]
+    n = len(data.x_test)
+    for call in ("predict", "apply"):
+        kind, message = found[f"no_channel_{call}"]
+        assert kind == "ValueError"
+        assert message == (
+            f"expected x of shape (batch, 8, 8, 1), got ({n}, 8, 8); "
+            "add the channel axis: x[..., None]"
+        )
+        kind, message = found[f"no_batch_{call}"]
+        assert kind == "ValueError"
+        assert message == (
+            "expected x of shape (batch, 8, 8, 1), got (8, 8, 1); "
+            "for one example, add the batch axis: x[None]"
+        )
 
 
 def test_exported_file_states_its_provenance_and_passes_ruff(exports):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import warnings
 
 import numpy as np
@@ -12,7 +13,7 @@ import pytest
 
 import nas
 from nas.cli import main
-from nas.model import Architecture
+from nas.model import Architecture, Conv, Dense, Pool, arch_label
 from nas.results import knee_index, load_curves, load_trials, param_importances, pareto_mask, rank
 from nas.urls import public_url
 
@@ -73,13 +74,16 @@ def test_trials_frame_has_a_row_per_trial_with_readable_columns(mlp, frame):
         for name, value in t.params.items():
             assert row[f"params_{name}"] == value
         arch = Architecture.from_json(t.user_attrs["architecture"])
+        assert (
+            row["arch"] == arch_label(arch) == "-".join(f"dense{x.features}" for x in arch.layers)
+        )
         assert row["depth"] == len(arch.layers)
         assert row["skip"] == "residual"
-        for i, layer in enumerate(arch.layers):
-            assert row[f"layer{i}_type"] == "dense"
-            assert row[f"layer{i}_features"] == layer.features
-            assert row[f"layer{i}_activation"] == layer.activation
-            assert row[f"layer{i}_norm"] == layer.norm
+        for k, layer in enumerate(arch.layers):
+            assert row[f"params_layers.0.{k}.features"] == layer.features
+            assert row[f"params_layers.0.{k}.norm"] == layer.norm
+            assert row["params_activation"] == layer.activation
+        assert row["duration"] == t.datetime_complete - t.datetime_start
         assert row["n_params"] == t.user_attrs["n_params"]
         assert row["flops"] == t.user_attrs["flops"]
         if t.state.name == "COMPLETE":
@@ -90,8 +94,52 @@ def test_trials_frame_has_a_row_per_trial_with_readable_columns(mlp, frame):
             assert row["fail_reason"].startswith("constraint: n_params")
             assert np.isnan(row["objective_val_accuracy"])
     # A second layer's width is missing for one-layer trials and stays an integer column.
-    assert str(frame["layer1_features"].dtype) == "Int64"
+    assert str(frame["params_layers.0.1.features"].dtype) == "Int64"
+    assert str(frame["duration"].dtype).startswith("timedelta64")
     assert "curves" not in frame and "traceback" not in frame
+
+
+@pytest.fixture(scope="module")
+def cnn_frame(tmp_path_factory):
+    cnn = searched("cnn", tmp_path_factory)
+    return load_trials(cnn.storage, cnn.study)
+
+
+def test_columns_mean_one_thing_in_every_trial(cnn_frame):
+    """In the cnn space the second layer is a convolution in some trials and the pooling
+    layer in others: no column is named by position, and each parameter column holds one
+    template's field."""
+    frame = cnn_frame
+    assert not [c for c in frame.columns if re.fullmatch(r"layer\d+_.*", c)]
+    kinds = set()
+    for _, row in frame.iterrows():
+        arch = Architecture.from_json(row["architecture"])
+        assert row["arch"] == arch_label(arch)
+        convs = [x for x in arch.layers if isinstance(x, Conv)]
+        pools = [x for x in arch.layers if isinstance(x, Pool)]
+        denses = [x for x in arch.layers if isinstance(x, Dense)]
+        kinds.add(type(arch.layers[1]).__name__)
+        assert row["params_layers.0.repeat"] == len(convs)
+        for k in range(2):
+            width = row.get(f"params_layers.0.{k}.features")
+            assert (width == convs[k].features) if k < len(convs) else pd.isna(width)
+        assert row["params_layers.1.0.kind"] == pools[0].kind
+        assert row["params_layers.2.repeat"] == len(denses)
+        labels = [f"conv{x.features}" for x in convs] + [f"{pools[0].kind}pool2"]
+        assert row["arch"] == "-".join(labels + ["dense16"] * len(denses))
+    assert kinds == {"Conv", "Pool"}, "the study should hold both kinds at position 1"
+    # The dense template's width is fixed in the space: not drawn, so no column, but in arch.
+    assert "params_layers.2.0.features" not in frame
+
+
+def test_every_column_is_documented(frame, cnn_frame, tmp_path_factory):
+    rnn = searched("rnn", tmp_path_factory)
+    doc = " ".join(load_trials.__doc__.split())
+    for table in (frame, cnn_frame, load_trials(rnn.storage, rnn.study)):
+        for column in table.columns:
+            group = column.split("_", 1)[0]
+            named = f"``{group}_<" if group in ("objective", "params") else f"``{column}``"
+            assert named in doc, column
 
 
 def test_best_trial_is_on_the_front_and_has_test_metrics(mlp, frame):
@@ -125,7 +173,7 @@ def test_journal_storage_is_read_through_optuna(mlp, frame, tmp_path):
         to_storage=nas.store.open_storage(journal),
     )
     copied = load_trials(journal, mlp.study)
-    times = ["datetime_start", "datetime_complete"]
+    times = ["datetime_start", "datetime_complete", "duration"]
     pd.testing.assert_frame_equal(copied.drop(columns=times), frame.drop(columns=times))
     with pytest.raises(ValueError, match="needs an RDB storage"):
         load_trials(journal, mlp.study, reader="sql")
