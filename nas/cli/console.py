@@ -157,14 +157,15 @@ class ConsoleReporter(Reporter):
             best = brief = f"front of {front}"
             named = f"Pareto front of {front} trial{'' if front == 1 else 's'}"
         elif self.best is None:
-            best, brief, named = "-", "-", f"best {name} -"
+            best, brief, named = "best -", "-", f"best {name} -"
         else:
             value = shown_value(name, self.best) if name in INTEGER_METRICS else f"{self.best:.4f}"
-            best, brief = f"{value} (trial {self.best_number})", f"{value} (#{self.best_number})"
-            named = f"best {name} {best}"
+            best = f"best {value} (trial {self.best_number})"
+            brief = f"{value} (#{self.best_number})"
+            named = f"best {name} {value} (trial {self.best_number})"
         forms = [
             f"trials {self.counted}/{total} · {named} · elapsed {_fmt(elapsed)} · ETA {_fmt(eta)}",
-            f"trials {self.counted}/{total} · best {best} · {_fmt(elapsed)} · ETA {_fmt(eta)}",
+            f"trials {self.counted}/{total} · {best} · {_fmt(elapsed)} · ETA {_fmt(eta)}",
             f"{self.counted}/{total} · {brief} · ETA {_fmt(eta)}",
         ]
         return next((form for form in forms if len(form) <= width), forms[-1])

@@ -125,7 +125,9 @@ def _training(training: dict[str, Any] | None) -> str:
     if not training:
         return NOT_RECORDED
     fixed = [f"{key} {value}" for key, value in training.items() if key != "epochs" and value]
-    return f"{training.get('epochs', '?')} epochs" + (f"; {', '.join(fixed)}" if fixed else "")
+    epochs = training.get("epochs", "?")
+    text = f"{epochs} epoch{'' if epochs == 1 else 's'}"
+    return text + (f"; {', '.join(fixed)}" if fixed else "")
 
 
 def _constraints(constraints: dict[str, Any] | None) -> str:

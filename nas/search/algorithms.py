@@ -218,11 +218,12 @@ def describe_algorithms(experiment: Experiment) -> str:
     parts.append(f"pruner {pruner}" + (f" ({extra})" if extra else ""))
     budget = []
     if experiment.trials is not None:
-        budget.append(f"{experiment.trials} trials")
+        budget.append(f"{experiment.trials} trial{'' if experiment.trials == 1 else 's'}")
     if experiment.timeout is not None:
         budget.append(f"{experiment.timeout:g} s")
     parts.append(" or ".join(budget) or "no budget")
-    parts.append(f"{experiment.training.epochs} epochs")
+    epochs = experiment.training.epochs
+    parts.append(f"{epochs} epoch{'' if epochs == 1 else 's'}")
     return " · ".join(parts)
 
 
