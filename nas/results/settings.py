@@ -29,9 +29,11 @@ def study_settings(
 ) -> list[tuple[str, str]]:
     """``(label, text)`` rows describing ``study``'s search; ``now`` (default: the current
     local time) dates the report. Texts come from the store: escape them for HTML."""
-    meaning = frame.attrs.get("meaning") or {}
-    runs: list[dict[str, Any]] = list(frame.attrs.get("runs") or [])
-    data = {**(frame.attrs.get("dataset") or {}), **(meaning.get("dataset") or {})}
+    # Study attributes are data: anything not of the shape the search writes is ignored.
+    meaning = _mapping(frame.attrs.get("meaning"))
+    runs = frame.attrs.get("runs")
+    runs = [run for run in runs if _is_run(run)] if isinstance(runs, list) else []
+    data = {**_mapping(frame.attrs.get("dataset")), **_mapping(meaning.get("dataset"))}
     now = now or datetime.datetime.now().astimezone()
     rows = [
         ("Store", public_url(absolute_url(storage))),
@@ -48,7 +50,7 @@ def study_settings(
             "Objectives",
             ", ".join(f"{d} {label(n)}" for n, d in frame.attrs.get("objectives", [])),
         ),
-        ("Training", _training(meaning.get("training"))),
+        ("Training", _training(_mapping(meaning.get("training")))),
         ("Constraints", _constraints(meaning.get("constraints"))),
     ]
     if not runs:
@@ -62,6 +64,14 @@ def study_settings(
         ("Experiment file (last run)", str(last.get("experiment", "?"))),
     ]
     return rows
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _is_run(run: Any) -> bool:
+    return isinstance(run, dict) and {"sampler", "pruner", "seed"} <= set(run)
 
 
 def _weights(storage: str, study: str, runs: Sequence[dict[str, Any]]) -> str:
@@ -130,10 +140,10 @@ def _training(training: dict[str, Any] | None) -> str:
     return text + (f"; {', '.join(fixed)}" if fixed else "")
 
 
-def _constraints(constraints: dict[str, Any] | None) -> str:
-    if constraints is None:
+def _constraints(constraints: Any) -> str:
+    if not isinstance(constraints, dict):
         return NOT_RECORDED
-    set_ = [f"{key} {value:,}" for key, value in constraints.items() if value is not None]
+    set_ = [f"{key} {value:,}" for key, value in constraints.items() if isinstance(value, int)]
     return ", ".join(set_) or "none"
 
 
