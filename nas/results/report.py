@@ -5,9 +5,8 @@ store location, weights folder, dates, data split, objectives, training, constra
 sampler, pruner, seed and budget: :mod:`nas.results.settings`), optimisation history, Pareto
 fronts (each pair of objectives, and accuracy against parameters), parameter importances
 (when enough trials completed; with a caveat below :data:`FEW_TRIALS`) and the learning
-curves of the top trials. The page links
-only to those files by relative paths and carries its style inline, so the folder can be
-moved, mailed or opened offline.
+curves of the top trials. The page links only to those files by relative paths and carries
+its style inline, so the folder can be moved, mailed or opened offline.
 """
 
 from __future__ import annotations

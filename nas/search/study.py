@@ -40,6 +40,7 @@ def open_search_study(experiment: Experiment, data: Dataset) -> optuna.Study:
     written to it: :class:`SpecError` names every setting that differs from what the study
     recorded (stored and now) and the way out, ``--study NEW``. A study made before the
     meaning record existed is checked on what it recorded, and then records the full one.
+    Every run that passes the check appends what it was asked to do (:func:`record_run`).
     """
     storage = open_storage(experiment.storage)
     directions = [direction for _, direction in experiment.objectives]
