@@ -45,3 +45,35 @@ LABELS = {
 def label(metric: str) -> str:
     """How a person reads ``metric`` (the name itself where none is known)."""
     return LABELS.get(metric, metric)
+
+
+SHORT_LABELS = {
+    "val_accuracy": "val acc",
+    "test_accuracy": "test acc",
+    "val_loss": "val loss",
+    "test_loss": "test loss",
+    "train_loss": "train loss",
+    "n_params": "params",
+    "flops": "FLOPs",
+    "train_seconds": "train s",
+    "compile_seconds": "compile s",
+    "wall_seconds": "time s",
+}
+"""Column headers for narrow tables."""
+
+INTEGER_METRICS = ("n_params", "flops")
+"""Metrics that are counts: shown as whole numbers, also where Optuna stores them as floats
+(an objective's value)."""
+
+
+def short_label(metric: str) -> str:
+    """A table header for ``metric`` (the name itself where none is known)."""
+    return SHORT_LABELS.get(metric, metric)
+
+
+def shown_value(metric: str, value: float) -> str:
+    """``value`` of ``metric`` for a line of text: a count as a whole number (``14990``, not
+    ``1.499e+04``), anything else to four significant digits."""
+    if metric in INTEGER_METRICS and value == value and abs(value) != float("inf"):
+        return str(round(value))
+    return f"{value:.4g}"

@@ -8,6 +8,8 @@ printed or written.
 
 from __future__ import annotations
 
+import os
+
 DEFAULT_STORAGE = "sqlite:///nas.db"
 JOURNAL_SUFFIXES = (".log", ".jsonl")
 
@@ -44,3 +46,18 @@ def public_url(url: str) -> str:
             return url
         user = credentials.split(":", 1)[0]
         return f"{scheme}://{user}:***@{host}"
+
+
+def absolute_url(url: str) -> str:
+    """``url`` with a relative SQLite or journal file path made absolute (from the current
+    folder), so it names the same store from anywhere; other URLs are kept as they are.
+    Show it through :func:`public_url`."""
+    if is_journal(url):
+        return os.path.abspath(url)
+    prefix = "sqlite:///"
+    if not url.startswith(prefix):
+        return url
+    path, query, rest = url.removeprefix(prefix).partition("?")
+    if not path or path == ":memory:" or path.startswith("file:") or os.path.isabs(path):
+        return url
+    return f"{prefix}{os.path.abspath(path)}{query}{rest}"

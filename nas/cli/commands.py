@@ -49,7 +49,9 @@ def configure_validate(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    from nas.cli.console import ConsoleReporter, stdout_console, trials_table
+    from nas.cli.console import ConsoleReporter, stdout_console
+    from nas.cli.summary import print_outcome
+    from nas.cli.tables import print_trials
     from nas.search import load_experiment, run_search
     from nas.store import store_faults
 
@@ -73,11 +75,13 @@ def cmd_search(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         exit_now(130)
-    from nas.results import ranked_rows
+    from nas.results import load_trials, trials_table
 
     with store_faults(experiment.storage):
-        rows, columns = ranked_rows(experiment.storage, experiment.study, top=args.top)
-    stdout_console().print(trials_table(rows, columns, f"top trials of {experiment.study}"))
+        frame = load_trials(experiment.storage, experiment.study)
+    console = stdout_console()
+    print_trials(trials_table(frame, f"top trials of {experiment.study}", top=args.top), console)
+    print_outcome(console, experiment, frame)
     return 0
 
 
@@ -98,8 +102,9 @@ def configure_search(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_trials(args: argparse.Namespace) -> int:
-    from nas.cli.console import stdout_console, trials_table
-    from nas.results import ranked_rows, write_table
+    from nas.cli.console import stdout_console
+    from nas.cli.tables import print_trials
+    from nas.results import load_trials, trials_table, write_table
     from nas.store import store_faults
 
     with store_faults(args.storage):
@@ -107,8 +112,10 @@ def cmd_trials(args: argparse.Namespace) -> int:
             path = write_table(args.storage, args.study, args.format, args.output)
             print(f"wrote {path}")
             return 0
-        rows, columns = ranked_rows(args.storage, args.study, top=args.top)
-    stdout_console().print(trials_table(rows, columns, f"trials of {args.study}, best first"))
+        frame = load_trials(args.storage, args.study)
+    title = f"trials of {args.study}, best first"
+    table = trials_table(frame, title, top=args.top, wide=args.wide)
+    print_trials(table, stdout_console(), wide=args.wide)
     return 0
 
 
@@ -118,6 +125,11 @@ def configure_trials(p: argparse.ArgumentParser) -> None:
     p.add_argument("study", help="study name")
     p.add_argument("--storage", default=DEFAULT_STORAGE, help="results store URL")
     p.add_argument("--top", type=int, default=20, help="rows to show (0: all)")
+    p.add_argument(
+        "--wide",
+        action="store_true",
+        help="every column at the width it needs, however wide the terminal (less -S reads it)",
+    )
     p.add_argument(
         "--format",
         choices=["csv", "parquet", "json"],

@@ -1,5 +1,5 @@
 """What the ``nas`` command shows: live progress of a search (a rich display on a terminal, one
-line per trial elsewhere) and tables of trials.
+line per trial elsewhere); tables of trials are laid out in :mod:`nas.cli.tables`.
 
 Study names, failure reasons, table cells and every other string from users or the store are
 data: each line goes to rich as a :class:`~rich.text.Text` made by :func:`plain`, never as a
@@ -13,14 +13,15 @@ import sys
 import time
 from typing import Any
 
+import numpy as np
 from rich.console import Console, Group
 from rich.live import Live
-from rich.table import Table
 from rich.text import Text
 
+from nas.metrics import INTEGER_METRICS, shown_value
 from nas.model import Architecture, describe
-from nas.results import format_cell
-from nas.search import Reporter
+from nas.results import pareto_mask
+from nas.search import Reporter, describe_algorithms, sampler_warnings
 from nas.store import TrialRecord
 from nas.urls import public_url
 
@@ -45,7 +46,13 @@ def _fmt(seconds: float) -> str:
 
 
 class ConsoleReporter(Reporter):
-    """Trials done/total, best so far, running trials with their epoch, elapsed and ETA."""
+    """Trials done/total, best so far, running trials with their epoch, elapsed and ETA.
+
+    On a terminal every line of the live display fits its width (shorter forms where it is
+    narrow; a running trial's line is cut with an ellipsis) and a finished trial's line drops
+    its timings before it would wrap. Elsewhere (a pipe, a file) each finished trial is one
+    line, never wrapped or cut, whatever its length.
+    """
 
     def __init__(self, console: Console | None = None, live: bool | None = None) -> None:
         self.console = console or Console(stderr=True)
@@ -54,6 +61,7 @@ class ConsoleReporter(Reporter):
         self.running: dict[int, str] = {}
         self.best: float | None = None
         self.best_number: int | None = None
+        self.front_values: list[list[float]] = []
 
     def start(
         self, experiment: Any, counted: int, target: int | None, recovered: list[int]
@@ -69,7 +77,10 @@ class ConsoleReporter(Reporter):
             head += f" · resuming with {counted} finished trials"
         if recovered:
             head += f" · re-queued interrupted trials {recovered}"
-        self.console.print(plain(head))
+        self._print(head)
+        self._print(describe_algorithms(experiment))
+        for warning in sampler_warnings(experiment):
+            self._print(f"warning: {warning}")
         if self.live_enabled:
             self.live = Live(
                 self._render(), console=self.console, refresh_per_second=4, transient=True
@@ -97,78 +108,101 @@ class ConsoleReporter(Reporter):
             )
             if better:
                 self.best, self.best_number = value, trial.number
-        line = plain(self._line(trial))
-        if self.live is not None:
-            self.live.console.print(line)
-        else:
-            self.console.print(line)
+        elif trial.state == "COMPLETE" and trial.values:
+            self.front_values.append(list(trial.values))
+        line, timing = self._line(trial)
+        if timing and (not self._on_terminal() or len(line) + len(timing) < self.console.width):
+            line += timing
+        self._print(line)
         self._refresh()
 
-    def _line(self, trial: TrialRecord) -> str:
-        """The trial's one line, unescaped: print it through :func:`plain`."""
+    def _line(self, trial: TrialRecord) -> tuple[str, str]:
+        """The trial's line and its timings (to append where they fit), unescaped: print
+        them through :func:`plain`."""
         state = trial.state.lower()
         attrs = trial.user_attrs
         if attrs.get("rejected"):
-            return f"trial {trial.number} rejected: {attrs.get('fail_reason')}"
+            return f"trial {trial.number} rejected: {attrs.get('fail_reason')}", ""
         text = f"trial {trial.number} {state}"
         if trial.values:
             text += " " + " ".join(
-                f"{name}={v:.4g}"
+                f"{name}={shown_value(name, v)}"
                 for (name, _), v in zip(self.objectives, trial.values, strict=True)
             )
         if state == "pruned":
             text += f" at epoch {attrs.get('epochs_run')}"
-        if attrs.get("fail_reason"):
-            text += f": {attrs['fail_reason']}"
+        timing = ""
         if "wall_seconds" in attrs:
-            text += (
+            timing = (
                 f" ({attrs['wall_seconds']:.1f}s, compile {attrs.get('compile_seconds', 0):.1f}s)"
             )
-        return text
+        if attrs.get("fail_reason"):
+            # The reason goes last: it may be long, and the timings then go first.
+            text, timing = text + timing + f": {attrs['fail_reason']}", ""
+        return text, timing
 
-    def _render(self) -> Group:
+    def _status(self, width: int) -> str:
+        """The status line in the longest of its forms that fits ``width``."""
         elapsed = time.monotonic() - self.t0
         done_here = self.counted - self.counted0
         eta = math.inf
         if self.target and done_here:
             eta = elapsed / done_here * max(self.target - self.counted, 0)
         total = self.target if self.target is not None else "?"
-        best = "-" if self.best is None else f"{self.best:.4f} (trial {self.best_number})"
-        status = Text(
-            f"trials {self.counted}/{total} · best {self.objectives[0][0]} {best} · "
-            f"elapsed {_fmt(elapsed)} · ETA {_fmt(eta)}"
+        name = self.objectives[0][0]
+        if len(self.objectives) > 1:
+            directions = [d for _, d in self.objectives]
+            done = np.array(self.front_values, dtype=np.float64).reshape(-1, len(directions))
+            front = int(pareto_mask(done, directions).sum())
+            best = brief = f"front of {front}"
+            named = f"Pareto front of {front} trial{'' if front == 1 else 's'}"
+        elif self.best is None:
+            best, brief, named = "best -", "-", f"best {name} -"
+        else:
+            value = shown_value(name, self.best) if name in INTEGER_METRICS else f"{self.best:.4f}"
+            best = f"best {value} (trial {self.best_number})"
+            brief = f"{value} (#{self.best_number})"
+            named = f"best {name} {value} (trial {self.best_number})"
+        forms = [
+            f"trials {self.counted}/{total} · {named} · elapsed {_fmt(elapsed)} · ETA {_fmt(eta)}",
+            f"trials {self.counted}/{total} · {best} · {_fmt(elapsed)} · ETA {_fmt(eta)}",
+            f"{self.counted}/{total} · {brief} · ETA {_fmt(eta)}",
+        ]
+        return next((form for form in forms if len(form) <= width), forms[-1])
+
+    def _render(self) -> Group:
+        width = self.console.width
+        status = Text(self._status(width), no_wrap=True, overflow="ellipsis")
+        running = (
+            Text(printable(f"  {line}"), style="dim", no_wrap=True, overflow="ellipsis")
+            for line in self.running.values()
         )
-        running = (Text(printable(f"  {line}"), style="dim") for line in self.running.values())
         return Group(status, *running)
 
     def _refresh(self) -> None:
         if self.live is not None:
             self.live.update(self._render())
 
+    def _on_terminal(self) -> bool:
+        return self.live is not None or self.console.is_terminal
+
+    def _print(self, line: str) -> None:
+        """Print ``line`` as text; off a terminal as one line, never wrapped or cut."""
+        console = self.live.console if self.live is not None else self.console
+        soft = not self._on_terminal()
+        console.print(plain(line), soft_wrap=soft, crop=not soft)
+
     def done(self, summary: Any) -> None:
         if self.live is not None:
             self.live.stop()
             self.live = None
         verdict = "interrupted" if summary.interrupted else "done"
-        self.console.print(
-            plain(
-                f"{verdict}: {summary.new_trials} new trials, {summary.counted} counted in study "
-                f"{summary.study} ({summary.elapsed:.1f}s)"
-            )
+        self._print(
+            f"{verdict}: {summary.new_trials} new trials, {summary.counted} counted in study "
+            f"{summary.study} ({summary.elapsed:.1f}s)"
         )
         if getattr(summary, "stopped", None):
-            self.console.print(f"stopped before the target: {summary.stopped}", markup=False)
-
-
-def trials_table(rows: list[dict[str, Any]], columns: list[str], title: str) -> Table:
-    """A rich table of ranked trial rows; the title, headers and cells are printed as text
-    (:func:`plain`)."""
-    table = Table(title=plain(title))
-    for col in columns:
-        table.add_column(plain(col), justify="right" if col != "architecture" else "left")
-    for row in rows:
-        table.add_row(*(plain(format_cell(row.get(col))) for col in columns))
-    return table
+            self._print(f"stopped before the target: {summary.stopped}")
 
 
 def stdout_console() -> Console:

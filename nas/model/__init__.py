@@ -26,7 +26,7 @@ from nas.model.architecture import (
     Recurrent,
 )
 from nas.model.builder import CandidateNet, build_model, dropout, layer_seed
-from nas.model.describe import arch_label, describe, layer_label
+from nas.model.describe import arch_label, describe, layer_label, short_label
 from nas.model.init import init_variables, variable_shapes
 from nas.model.ops import ACTIVATION_OPS, CELL_OPS, NORM_OPS, POOL_OPS, Op
 from nas.model.shapes import KINDS, Shape, ShapeError, input_kind, output_shape, trace_shapes
@@ -78,6 +78,7 @@ __all__ = [
     "layer_seed",
     "model_stats",
     "output_shape",
+    "short_label",
     "skip_plan",
     "trace_shapes",
     "variable_shapes",

@@ -42,3 +42,11 @@ def arch_label(arch: Architecture) -> str:
 def describe(arch: Architecture) -> str:
     """A one-line human summary, e.g. ``dense64-dense32 skip=residual lr=1.2e-03``."""
     return f"{arch_label(arch)} skip={arch.skip} lr={arch.learning_rate:.1e}"
+
+
+def short_label(arch: Architecture) -> str:
+    """The layers alone, space-separated so a narrow table can wrap between them, plus the
+    skip kind where there is one, e.g. ``conv8 conv8 maxpool2 dense16 skip=dense``. Shape-free
+    hyperparameters (learning rate, dropout rates) are left to their own columns."""
+    label = " ".join(map(layer_label, arch.layers)) or "linear"
+    return label if arch.skip == "none" else f"{label} skip={arch.skip}"

@@ -8,12 +8,14 @@ from nas.results.export import Exported, ExportError, choose_trial, export_trial
 from nas.results.frames import load_curves, load_trials, rank, ranked_rows, write_table
 from nas.results.pareto import knee_index, pareto_mask
 from nas.results.report import write_report
-from nas.results.tables import format_cell
+from nas.results.tables import Column, TrialsTable, format_cell, trials_table
 from nas.store import param_importances
 
 __all__ = [
+    "Column",
     "ExportError",
     "Exported",
+    "TrialsTable",
     "choose_trial",
     "export_trial",
     "format_cell",
@@ -25,6 +27,7 @@ __all__ = [
     "pareto_mask",
     "rank",
     "ranked_rows",
+    "trials_table",
     "write_report",
     "write_table",
 ]

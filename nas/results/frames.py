@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from nas.errors import UsageError
+from nas.metrics import INTEGER_METRICS
 from nas.model import LAYER_TYPES, Architecture, arch_label
 from nas.results.pareto import pareto_mask
 from nas.store import Reader, StudyRecords, read_study, read_user_attr, study_folder_name
@@ -85,8 +86,9 @@ def load_trials(storage: str, study: str, *, reader: Reader = "auto") -> pd.Data
     when some trial has a value for it):
 
     - ``number``, ``state`` (``COMPLETE``, ``PRUNED``, ``FAIL``, ``RUNNING``, ``WAITING``);
-    - ``objective_<metric>`` per objective (NaN unless complete) and ``pareto`` (on the
-      Pareto front of the complete trials; with one objective, the best trials);
+    - ``objective_<metric>`` per objective (NaN unless complete; counts such as
+      ``n_params`` as ``Int64``, NA unless complete) and ``pareto`` (on the Pareto front
+      of the complete trials; with one objective, the best trials);
     - metrics ``val_accuracy``, ``val_loss``, ``train_loss``, ``test_accuracy``,
       ``test_loss`` (test metrics only for the best trials), sizes ``n_params``, ``flops``,
       timings ``compile_seconds``, ``train_seconds``, ``eval_seconds``, ``wall_seconds``,
@@ -119,7 +121,9 @@ def load_trials(storage: str, study: str, *, reader: Reader = "auto") -> pd.Data
     curves are in :func:`load_curves`; tracebacks stay in the store. ``frame.attrs`` holds
     ``study``, ``storage``, ``objectives`` (``[name, direction]`` pairs), ``dataset`` and
     ``weights_dropped`` (trial number -> the keep_weights policy that deleted its weight
-    file, e.g. ``best_k (k=5)``).
+    file, e.g. ``best_k (k=5)``), ``meaning`` (the settings the trials' values depend on:
+    data split, epochs, constraints) and ``runs`` (each search run's sampler, pruner, seed
+    and budget, oldest first).
     """
     records = read_study(storage, study, reader=reader, exclude=NOT_IN_FRAME)
     objectives = objectives_of(records)
@@ -150,6 +154,7 @@ def load_trials(storage: str, study: str, *, reader: Reader = "auto") -> pd.Data
         if f"objective_{name}" not in frame:
             frame[f"objective_{name}"] = np.nan
     frame["pareto"] = _pareto_column(frame, objectives)
+    frame = _whole_counts(frame, objectives)
     frame = frame[_ordered_columns(list(frame.columns), objectives)]
     frame.attrs.update(
         study=study,
@@ -157,6 +162,8 @@ def load_trials(storage: str, study: str, *, reader: Reader = "auto") -> pd.Data
         objectives=[list(o) for o in objectives],
         dataset=records.user_attrs.get("dataset", {}),
         weights_dropped=dropped,
+        meaning=records.user_attrs.get("meaning", {}),
+        runs=records.user_attrs.get("runs", []),
     )
     return frame
 
@@ -177,6 +184,16 @@ def _nullable_dtypes(frame: pd.DataFrame, rows: list[dict[str, Any]]) -> pd.Data
         elif seen == {bool}:
             casts[column] = "boolean"
     return frame.astype(casts) if casts else frame
+
+
+def _whole_counts(frame: pd.DataFrame, objectives: list[tuple[str, str]]) -> pd.DataFrame:
+    """Objectives that are counts (parameters, FLOPs) as ``Int64``: Optuna stores every
+    objective value as a float, and ``14990`` should not read ``14990.0`` or ``1.499e+04``."""
+    for name, _ in objectives:
+        column = f"objective_{name}"
+        if name in INTEGER_METRICS and frame[column].dtype.kind == "f":
+            frame[column] = frame[column].round().astype("Int64")
+    return frame
 
 
 def _pareto_column(frame: pd.DataFrame, objectives: list[tuple[str, str]]) -> np.ndarray:

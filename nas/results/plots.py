@@ -8,7 +8,7 @@ report can render them without a display.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from itertools import combinations
+from itertools import combinations, pairwise
 
 import numpy as np
 import pandas as pd
@@ -48,9 +48,11 @@ def plot_front(
     ax: Axes, frame: pd.DataFrame, x: str, y: str, directions: Sequence[str] | None = None
 ) -> pd.DataFrame:
     """Complete trials as points in ``(x, y)``, those on the 2-D Pareto front of the two
-    metrics in red, joined by a step line and labelled with their numbers. ``directions``
-    default to the study's objectives, then :data:`METRIC_DIRECTIONS`. Returns the front's
-    rows, ordered along ``x``."""
+    metrics in red, labelled with their numbers and joined by the front's staircase
+    (:func:`front_steps`: horizontal and vertical segments bounding what the front beats,
+    reaching out to the other trials' range). ``directions`` default to the study's
+    objectives, then :data:`METRIC_DIRECTIONS`. Returns the front's rows, ordered along
+    ``x``."""
     if directions is None:
         known = {**METRIC_DIRECTIONS, **dict(frame.attrs.get("objectives", []))}
         directions = [known[x], known[y]]
@@ -61,8 +63,9 @@ def plot_front(
     rest = done[~on_front]
     ax.scatter(rest[x], rest[y], s=18, color=OTHER_COLOR, alpha=0.6, label="trials")
     ax.scatter(front[x], front[y], s=30, color=FRONT_COLOR, label="Pareto front", zorder=3)
-    if len(front) > 1:
-        ax.step(front[x], front[y], where="post", color=FRONT_COLOR, alpha=0.5)
+    if len(front):
+        steps = front_steps(front[[x, y]].to_numpy(np.float64), values, directions)
+        ax.plot(steps[:, 0], steps[:, 1], color=FRONT_COLOR, alpha=0.5)
     for _, row in front.iterrows():
         ax.annotate(
             f"#{int(row['number'])}",
@@ -79,6 +82,24 @@ def plot_front(
     ax.legend(loc="best", fontsize=8)
     ax.grid(alpha=0.3)
     return front
+
+
+def front_steps(front: np.ndarray, points: np.ndarray, directions: Sequence[str]) -> np.ndarray:
+    """The vertices ``(x, y)`` of the staircase through a 2-D Pareto ``front`` (its rows):
+    the edge of the region the front beats, every segment horizontal or vertical, from each
+    front point to the next. At both ends it reaches out to the worst value ``points`` (all
+    trials, the front's included) have on the other axis, so it encloses every trial the
+    front beats. ``directions`` are the two axes' (``minimize`` or ``maximize``)."""
+    signs = np.array([1.0 if d == "minimize" else -1.0 for d in directions])
+    # With both axes minimised, the front sorted by x has y falling: step right, then down.
+    low = np.asarray(front, dtype=np.float64) * signs
+    low = low[np.lexsort((low[:, 1], low[:, 0]))]
+    worst = np.vstack([np.asarray(points, dtype=np.float64) * signs, low]).max(axis=0)
+    vertices = [(low[0, 0], worst[1])]
+    for (xa, ya), (xb, _) in pairwise(low):
+        vertices += [(xa, ya), (xb, ya)]
+    vertices += [(low[-1, 0], low[-1, 1]), (worst[0], low[-1, 1])]
+    return np.array(vertices) * signs
 
 
 def plot_history(ax: Axes, frame: pd.DataFrame, objective: int = 0) -> None:

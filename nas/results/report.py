@@ -1,10 +1,12 @@
 """A study as a folder of PNG plots and one HTML page that shows them with the top trials.
 
-:func:`write_report` writes ``index.html`` beside its images: optimisation history, Pareto
+:func:`write_report` writes ``index.html`` beside its images: the study's settings (absolute
+store location, weights folder, dates, data split, objectives, training, constraints,
+sampler, pruner, seed and budget: :mod:`nas.results.settings`), optimisation history, Pareto
 fronts (each pair of objectives, and accuracy against parameters), parameter importances
-(when enough trials completed) and the learning curves of the top trials. The page links
-only to those files by relative paths and carries its style inline, so the folder can be
-moved, mailed or opened offline.
+(when enough trials completed; with a caveat below :data:`FEW_TRIALS`) and the learning
+curves of the top trials. The page links only to those files by relative paths and carries
+its style inline, so the folder can be moved, mailed or opened offline.
 """
 
 from __future__ import annotations
@@ -22,11 +24,12 @@ from nas.metrics import label
 from nas.model import Architecture, ArchitectureError, describe
 from nas.results import plots
 from nas.results.frames import load_curves, load_trials, rank
+from nas.results.settings import study_settings
 from nas.results.tables import format_cell
 from nas.store import param_importances
-from nas.urls import public_url
 
 CURVE_TRIALS = 5  # learning curves of this many top trials; more lines would not read
+FEW_TRIALS = 20  # importances from fewer complete trials than this get a caveat
 FIGSIZE = (6.4, 4.2)
 DPI = 100
 STYLE = """
@@ -37,6 +40,8 @@ table { border-collapse: collapse; font-size: 0.9em; margin: 1em 0; }
 th, td { border-bottom: 1px solid #ddd; padding: 0.3em 0.6em; text-align: right; }
 th { background: #f4f4f4; }
 td.text { text-align: left; font-family: ui-monospace, monospace; }
+table.settings th { text-align: left; background: none; }
+table.settings td { text-align: left; }
 .plots { display: flex; flex-wrap: wrap; gap: 1.5em; }
 figure { margin: 0; }
 figcaption { color: #555; font-size: 0.9em; max-width: 640px; }
@@ -85,17 +90,26 @@ def _plots(storage: str, study: str, frame: pd.DataFrame, done: pd.DataFrame) ->
             Plot(
                 f"front_{x}_{y}.png",
                 f"Trade-off between {label(y)} and {label(x)}; red points are "
-                "not beaten on both at once (the Pareto front).",
+                "not beaten on both at once (the Pareto front), and the red steps bound "
+                "what they beat.",
                 lambda fig, x=x, y=y: plots.plot_front(_axes(fig), frame, x, y),
             )
         )
     importances = param_importances(storage, study)
     if importances:
+        caption = (
+            "How much of the first objective's variation each parameter explains "
+            "(parameters every complete trial has)."
+        )
+        if len(done) < FEW_TRIALS:
+            caption += (
+                f" Caution: estimated from only {len(done)} complete trials; with fewer than "
+                f"about {FEW_TRIALS} these are rough and can change a lot as trials are added."
+            )
         figures.append(
             Plot(
                 "importances.png",
-                "How much of the first objective's variation each parameter explains "
-                "(parameters every complete trial has).",
+                caption,
                 lambda fig: plots.plot_importances(_axes(fig), importances),
             )
         )
@@ -129,15 +143,10 @@ def _page(
     esc = html.escape
     counts = frame["state"].value_counts() if len(frame) else pd.Series(dtype=int)
     states = ", ".join(f"{int(n)} {state.lower()}" for state, n in counts.items())
-    dataset = frame.attrs.get("dataset") or {}
-    objectives = ", ".join(f"{d} {label(n)}" for n, d in frame.attrs["objectives"])
-    meta = [
-        f"Store: {public_url(storage)}",
-        f"Data: {dataset.get('name', '?')} (input {tuple(dataset.get('input_shape', ()))}, "
-        f"{dataset.get('num_classes', '?')} classes)",
-        f"Objectives: {objectives}",
-        f"{len(frame)} trials: {states or 'none'}",
-    ]
+    settings = "".join(
+        f"<tr><th>{esc(name)}</th><td>{esc(text)}</td></tr>\n"
+        for name, text in study_settings(storage, study, frame)
+    )
     parts = [
         "<!doctype html>",
         '<html lang="en">',
@@ -148,7 +157,9 @@ def _page(
         "</head>",
         "<body>",
         f"<h1>Study {esc(study)}</h1>",
-        *(f'<p class="meta">{esc(line)}</p>' for line in meta),
+        f'<p class="meta">{len(frame)} trials: {esc(states or "none")}</p>',
+        "<h2>Settings</h2>",
+        f'<table class="settings">\n{settings}</table>',
         "<h2>Top trials</h2>",
         '<p class="meta">Ranked by the first objective; <em>best</em>: on the Pareto front '
         "(with one objective, the best trial).</p>",

@@ -6,7 +6,14 @@ pruner options included. Samplers and pruners by name live in :mod:`nas.search.a
 taking back the trials of a driver that died, in :mod:`nas.search.recovery`.
 """
 
-from nas.search.algorithms import OptunaSuggest, check_algorithms, make_pruner, make_sampler
+from nas.search.algorithms import (
+    OptunaSuggest,
+    check_algorithms,
+    describe_algorithms,
+    make_pruner,
+    make_sampler,
+    sampler_warnings,
+)
 from nas.search.driver import SearchDriver, run_search
 from nas.search.experiment import load_experiment
 from nas.search.recovery import recover_stale
@@ -21,9 +28,11 @@ __all__ = [
     "SearchSummary",
     "check_algorithms",
     "counted_trials",
+    "describe_algorithms",
     "load_experiment",
     "make_pruner",
     "make_sampler",
     "recover_stale",
     "run_search",
+    "sampler_warnings",
 ]

@@ -207,6 +207,76 @@ def make_pruner(name: str, options: dict[str, Any], epochs: int) -> optuna.prune
     return _PRUNER_FACTORIES[name](dict(options), epochs)
 
 
+# Samplers that draw their first trials at random: the option that sets how many, its
+# default, and whether those first trials are a population the later ones are bred from.
+RANDOM_START = {
+    "nsga2": ("population_size", 50, True),
+    "tpe": ("n_startup_trials", 10, False),
+    "gp": ("n_startup_trials", 10, False),
+}
+
+
+def describe_algorithms(experiment: Experiment) -> str:
+    """One line naming the sampler and pruner with their options, and the budget, e.g.
+    ``sampler nsga2 (population_size 50, default) · pruner none · 20 trials``."""
+    (sampler, options), (pruner, pruner_options) = experiment.sampler, experiment.pruner
+    shown = [f"{key} {value}" for key, value in options.items()]
+    if sampler in RANDOM_START and RANDOM_START[sampler][0] not in options:
+        key, default, _ = RANDOM_START[sampler]
+        shown.insert(0, f"{key} {default}, default")
+    parts = [f"sampler {sampler}" + (f" ({', '.join(shown)})" if shown else "")]
+    extra = ", ".join(f"{key} {value}" for key, value in pruner_options.items())
+    parts.append(f"pruner {pruner}" + (f" ({extra})" if extra else ""))
+    budget = []
+    if experiment.trials is not None:
+        budget.append(f"{experiment.trials} trial{'' if experiment.trials == 1 else 's'}")
+    if experiment.timeout is not None:
+        budget.append(f"{experiment.timeout:g} s")
+    parts.append(" or ".join(budget) or "no budget")
+    epochs = experiment.training.epochs
+    parts.append(f"{epochs} epoch{'' if epochs == 1 else 's'}")
+    return " · ".join(parts)
+
+
+def sampler_warnings(experiment: Experiment) -> list[str]:
+    """What the sampler cannot do within the trial budget, in words for the search's header:
+    a sampler whose first trials are random (NSGA-II's first population, TPE's and GP's
+    startup trials) with a budget of no more of them is random search, and NSGA-II with
+    less than two populations breeds less than one generation. Empty where the budget is
+    ample, or is a time budget alone (the trial count is not known)."""
+    sampler, options = experiment.sampler
+    target = experiment.trials
+    if sampler not in RANDOM_START or target is None:
+        return []
+    key, default, population = RANDOM_START[sampler]
+    size = int(options.get(key, default))
+    given = f"{key} {size}" + ("" if key in options else " (the default)")
+    if population:
+        advice = (
+            f"for several generations set sampler: {{name: {sampler}, {key}: "
+            f"{max(2, target // 5)}}}, or ask for at least {2 * size} trials"
+        )
+        if target <= size:
+            return [
+                f"{sampler} with {given} and {target} trials: every trial is drawn at random "
+                f"(its first generation), so this is random search; {advice}"
+            ]
+        if target < 2 * size:
+            return [
+                f"{sampler} with {given} and {target} trials: the first {size} trials are "
+                f"drawn at random and only {target - size} are bred from them, less than one "
+                f"generation of evolution; {advice}"
+            ]
+        return []
+    if target <= size:
+        return [
+            f"{sampler} draws its first {size} trials at random ({given}) and this search "
+            f"has {target}, so it is random search; set sampler: {{name: {sampler}, {key}: "
+            f"{max(1, target // 3)}}}, or ask for more than {size} trials"
+        ]
+    return []
+
+
 def check_algorithms(experiment: Experiment) -> None:
     """Build the experiment's sampler and pruner once and throw them away: it is cheap, and
     options Optuna refuses then fail at load time rather than when the search starts.

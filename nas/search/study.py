@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import warnings
+from typing import Any
 
 import optuna
 from optuna.trial import TrialState
@@ -11,11 +13,13 @@ from optuna.trial import TrialState
 from nas.config import Experiment
 from nas.data import Dataset
 from nas.errors import SpecError
-from nas.search.algorithms import make_pruner, make_sampler
+from nas.search.algorithms import RANDOM_START, make_pruner, make_sampler
 from nas.search.meaning import MEANING_ATTR, differences, meaning_of, stored_meaning
-from nas.store import open_storage
+from nas.store import artifacts_dir, open_storage
 
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
+RUNS_ATTR = "runs"
+KEPT_RUNS = 50
 
 
 def counted_trials(study: optuna.Study) -> int:
@@ -38,6 +42,7 @@ def open_search_study(experiment: Experiment, data: Dataset) -> optuna.Study:
     written to it: :class:`SpecError` names every setting that differs from what the study
     recorded (stored and now) and the way out, ``--study NEW``. A study made before the
     meaning record existed is checked on what it recorded, and then records the full one.
+    Every run that passes the check appends what it was asked to do (:func:`record_run`).
     """
     storage = open_storage(experiment.storage)
     directions = [direction for _, direction in experiment.objectives]
@@ -73,6 +78,7 @@ def open_search_study(experiment: Experiment, data: Dataset) -> optuna.Study:
         study.set_user_attr("objectives", [list(o) for o in experiment.objectives])
         study.set_user_attr("experiment", str(experiment.path))
     name_metrics(study, [name for name, _ in experiment.objectives])
+    record_run(study, experiment)
     return study
 
 
@@ -86,6 +92,42 @@ def name_metrics(study: optuna.Study, names: list[str]) -> None:
         # set_metric_names is marked experimental; the attribute it writes is stable.
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         study.set_metric_names(names)
+
+
+def run_record(experiment: Experiment) -> dict[str, Any]:
+    """What one run of a search was asked to do, for reports: when it started (UTC), the
+    experiment file, sampler, pruner (with their options), seed, budget, workers and the
+    absolute weights folder. Unlike the meaning record these may change between runs."""
+    (sampler, sampler_options), (pruner, pruner_options) = experiment.sampler, experiment.pruner
+    folder = artifacts_dir(experiment.storage, experiment.study, experiment.artifacts.dir)
+    record = {
+        "started": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "experiment": str(experiment.path.resolve()),
+        "sampler": sampler,
+        "sampler_options": sampler_options,
+        # The default that decides how many first trials are random, where it applies.
+        "sampler_defaults": {
+            key: default
+            for name, (key, default, _) in RANDOM_START.items()
+            if name == sampler and key not in sampler_options
+        },
+        "pruner": pruner,
+        "pruner_options": pruner_options,
+        "seed": experiment.seed,
+        "trials": experiment.trials,
+        "timeout": experiment.timeout,
+        "workers": experiment.execution.workers,
+        "weights": str(folder.resolve()),
+    }
+    # Options come from YAML: plain values, but a date or such reads back as its text.
+    return json.loads(json.dumps(record, default=str))
+
+
+def record_run(study: optuna.Study, experiment: Experiment) -> None:
+    """Append this run's :func:`run_record` to the study's ``runs`` attribute (the last
+    :data:`KEPT_RUNS`). Two drivers starting at one moment may each keep only their own."""
+    runs = list(study.user_attrs.get(RUNS_ATTR, []))[-(KEPT_RUNS - 1) :]
+    study.set_user_attr(RUNS_ATTR, [*runs, run_record(experiment)])
 
 
 def record_dataset(study: optuna.Study, data: Dataset) -> None:

@@ -91,7 +91,7 @@ def test_search_then_trials_table(tmp_path):
     assert "top trials of t" in out.stdout
     table = nas("trials", "t", "--storage", "sqlite:///store.db", cwd=tmp_path)
     assert table.returncode == 0, table.stderr
-    assert "COMPLETE" in table.stdout
+    assert "trials of t, best first" in table.stdout and "architecture" in table.stdout
     # Flags override the file: one more trial into a new study name.
     out = nas("search", str(exp), "--study", "u", "--trials", "1", cwd=tmp_path)
     assert out.returncode == 0, out.stderr
@@ -135,7 +135,7 @@ def test_internal_key_error_is_not_reported_as_bad_input(tmp_path_factory, monke
     def broken(*args, **kwargs):
         raise KeyError("val_accuracy")
 
-    monkeypatch.setattr(analysis, "ranked_rows", broken)
+    monkeypatch.setattr(analysis, "load_trials", broken)
     with pytest.raises(KeyError, match="val_accuracy"):
         main(["trials", study.study, "--storage", study.storage])
 

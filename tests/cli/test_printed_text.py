@@ -67,8 +67,9 @@ def test_finished_trial_lines_print_reasons_as_text(tmp_path):
         reporter.trial_finished(record, 0)
     lines = out.getvalue().splitlines()
     assert lines[0].startswith(f"study {NAME} · ")
-    assert lines[1] == f"trial 0 fail: {SHOWN_REASON}"
-    assert lines[2] == f"trial 1 rejected: {SHOWN_REASON}"
+    assert lines[1].startswith("sampler random · ")
+    assert lines[2] == f"trial 0 fail: {SHOWN_REASON}"
+    assert lines[3] == f"trial 1 rejected: {SHOWN_REASON}"
 
 
 def test_validate_prints_the_file_and_space_names_as_text(tmp_path):

@@ -80,7 +80,10 @@ def test_report_table_lists_the_top_trials_best_first(cnn, report):
     ranked = rank(load_trials(cnn.storage, cnn.study))
     rows = re.findall(r"<tr><td>(\d+)</td>", page)
     assert [int(n) for n in rows] == list(ranked["number"].head(10))
-    assert "Objectives: maximize validation accuracy, minimize parameters" in page
+    assert (
+        "<tr><th>Objectives</th><td>maximize validation accuracy, minimize parameters</td></tr>"
+        in page
+    )
 
 
 def chromium() -> str | None:
