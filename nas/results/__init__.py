@@ -5,7 +5,7 @@
 
 from nas.results.codegen import module_source
 from nas.results.export import Exported, ExportError, choose_trial, export_trial
-from nas.results.frames import load_curves, load_trials, rank, ranked_rows, write_table
+from nas.results.frames import load_curves, load_trials, rank, write_table
 from nas.results.pareto import knee_index, pareto_mask
 from nas.results.report import write_report
 from nas.results.tables import Column, TrialsTable, format_cell, trials_table
@@ -26,7 +26,6 @@ __all__ = [
     "param_importances",
     "pareto_mask",
     "rank",
-    "ranked_rows",
     "trials_table",
     "write_report",
     "write_table",

@@ -2,7 +2,7 @@
 
 :func:`load_trials` gives one row per trial (its docstring lists the columns),
 :func:`load_curves` the per-epoch curves in long format, :func:`rank` orders a frame best
-first, :func:`ranked_rows` and :func:`write_table` serve ``nas trials``.
+first, :func:`write_table` writes it for ``nas trials --output``.
 """
 
 from __future__ import annotations
@@ -258,29 +258,6 @@ def rank(frame: pd.DataFrame) -> pd.DataFrame:
     rest = frame[frame["state"] != "COMPLETE"].sort_values("number")
     done = done.sort_values(column, ascending=direction == "minimize", kind="stable")
     return pd.concat([done, rest])
-
-
-def ranked_rows(storage: str, study: str, top: int = 20) -> tuple[list[dict], list[str]]:
-    """Rows for the CLI's ranked table and the columns to show."""
-    frame = rank(load_trials(storage, study))
-    if top:
-        frame = frame.head(top)
-    objectives = [f"objective_{name}" for name, _ in frame.attrs.get("objectives", [])]
-    wanted = [
-        "number",
-        "state",
-        *objectives,
-        "val_accuracy",
-        "test_accuracy",
-        "n_params",
-        "depth",
-        "skip",
-        "wall_seconds",
-        "fail_reason",
-    ]
-    columns = [c for c in dict.fromkeys(wanted) if c in frame.columns]
-    rows = frame[columns].astype(object).where(frame[columns].notna(), None).to_dict("records")
-    return rows, columns
 
 
 def write_table(storage: str, study: str, fmt: str | None, output: Path | None) -> Path:
