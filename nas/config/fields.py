@@ -8,7 +8,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nas.checks import Bounds, is_choice, is_finite_number, is_int, key_text, short, shown
+from nas.checks import (
+    Bounds,
+    did_you_mean,
+    is_choice,
+    is_finite_number,
+    is_int,
+    key_text,
+    short,
+    shown,
+)
 from nas.errors import SpecError
 from nas.urls import DEFAULT_STORAGE, JOURNAL_SUFFIXES, is_store_url, public_url
 
@@ -37,7 +46,10 @@ class Check:
         for key in value:
             if key not in allowed:
                 where = f"{field}.{key_text(key)}" if field else key_text(key)
-                raise self.fail(where, f"unknown key; allowed: {', '.join(allowed)}")
+                raise self.fail(
+                    where,
+                    f"unknown key; allowed: {', '.join(allowed)}" + did_you_mean(key, allowed),
+                )
         return value
 
     def required(self, data: Mapping[str, Any], key: str, what: str, prefix: str = "") -> Any:
@@ -81,7 +93,9 @@ class Check:
             return None
         if not is_choice(value, choices):
             raise self.fail(
-                field, f"unknown value {brief(value)}; expected one of {', '.join(choices)}"
+                field,
+                f"unknown value {brief(value)}; expected one of {', '.join(choices)}"
+                + did_you_mean(value, choices),
             )
         return value
 

@@ -39,7 +39,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from nas.checks import key_text
+from nas.checks import did_you_mean, key_text
 from nas.config.fields import Check, brief
 from nas.config.overrides import apply_overrides, environment_address
 from nas.config.rules import check_rules
@@ -171,7 +171,11 @@ def _objectives(value: Any, check: Check) -> tuple[tuple[str, str], ...]:
     for metric, direction in value.items():
         field = f"objectives.{key_text(metric)}"
         if metric not in OBJECTIVES:
-            raise check.fail(field, f"unknown metric; expected one of {list(OBJECTIVES)}")
+            raise check.fail(
+                field,
+                f"unknown metric; expected one of {list(OBJECTIVES)}"
+                + did_you_mean(metric, OBJECTIVES),
+            )
         pairs.append((metric, check.choice(direction, field, DIRECTIONS)))
     return tuple(pairs)
 

@@ -50,7 +50,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nas.checks import key_text, short
+from nas.checks import did_you_mean, key_text, short
 from nas.errors import SpecError
 from nas.model.architecture import LAYER_TYPES, Architecture, Layer
 from nas.model.shapes import KINDS
@@ -118,7 +118,8 @@ class Space:
                 raise SpecError(
                     source,
                     key_text(key),
-                    f"unknown key {short(key)}; allowed keys: {', '.join(TOP_KEYS)}",
+                    f"unknown key {short(key)}; allowed keys: {', '.join(TOP_KEYS)}"
+                    + did_you_mean(key, TOP_KEYS),
                 )
         for key in ("name", "input", "layers"):
             if key not in data:
@@ -131,7 +132,8 @@ class Space:
             raise SpecError(
                 source,
                 "input",
-                f"unknown input kind {short(kind)}; expected one of {', '.join(INPUT_KINDS)}",
+                f"unknown input kind {short(kind)}; expected one of {', '.join(INPUT_KINDS)}"
+                + did_you_mean(kind, INPUT_KINDS),
             )
         skip = parse_field(data.get("skip", "none"), SKIP, source, "skip")
         layers = parse_layers(data["layers"], source)
@@ -270,7 +272,7 @@ def _parse_shared(
                 source,
                 f"shared.{key_text(name)}",
                 f"{short(name)} is not a field of any layer type used ({', '.join(types)}); "
-                f"allowed keys: {', '.join(fields)}",
+                f"allowed keys: {', '.join(fields)}" + did_you_mean(name, fields),
             )
         # Every layer type that takes the shared value must accept it.
         params = [
@@ -288,7 +290,8 @@ def _parse_optimizer(raw: Any, source: str) -> tuple[tuple[str, Param], ...]:
             raise SpecError(
                 source,
                 f"optimizer.{key_text(key)}",
-                f"unknown key {short(key)}; allowed keys: {', '.join(OPTIMIZER_FIELDS)}",
+                f"unknown key {short(key)}; allowed keys: {', '.join(OPTIMIZER_FIELDS)}"
+                + did_you_mean(key, OPTIMIZER_FIELDS),
             )
     return tuple(
         (name, parse_field(raw[name], spec, source, f"optimizer.{name}"))

@@ -11,7 +11,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from nas.checks import key_text, short
+from nas.checks import did_you_mean, key_text, short
 from nas.errors import SpecError
 from nas.model.architecture import LAYER_TYPES
 from nas.space.fields import LAYER_FIELDS, MAX_LAYERS, REPEAT, REQUIRED, parse_field
@@ -124,7 +124,7 @@ def _parse_template(raw: Any, source: str, path: str) -> Template:
                 source,
                 f"{path}.{key_text(key)}",
                 f"unknown key {short(key)} next to one_of; allowed keys: one_of, repeat "
-                "(set layer fields inside each option)",
+                "(set layer fields inside each option)" + did_you_mean(key, ("one_of", "repeat")),
             )
     items = raw["one_of"]
     if not isinstance(items, list):
@@ -156,7 +156,8 @@ def _parse_option(raw: Any, source: str, path: str, extra: tuple[str, ...]) -> L
         raise SpecError(
             source,
             f"{path}.type",
-            f"unknown layer type {short(kind)}; expected one of {', '.join(LAYER_TYPES)}",
+            f"unknown layer type {short(kind)}; expected one of {', '.join(LAYER_TYPES)}"
+            + did_you_mean(kind, LAYER_TYPES),
         )
     specs = LAYER_FIELDS[kind]
     allowed = (*extra, *specs)
@@ -165,7 +166,8 @@ def _parse_option(raw: Any, source: str, path: str, extra: tuple[str, ...]) -> L
             raise SpecError(
                 source,
                 f"{path}.{key_text(key)}",
-                f"unknown key {short(key)} for a {kind} layer; allowed keys: {', '.join(allowed)}",
+                f"unknown key {short(key)} for a {kind} layer; allowed keys: {', '.join(allowed)}"
+                + did_you_mean(key, allowed),
             )
     fields = tuple(
         (name, parse_field(raw[name], spec, source, f"{path}.{name}"))
