@@ -37,7 +37,7 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], Callable, str]] =
     "validate": (
         c.cmd_validate,
         c.configure_validate,
-        "check a search space file; print its size and one sampled candidate",
+        "check a space or experiment file; print its size and what a search would do",
     ),
     "search": (
         c.cmd_search,

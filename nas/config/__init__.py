@@ -8,6 +8,7 @@ rules that tie them to the objectives and space; the search's own loader,
 options. :func:`ray_address` says which Ray cluster a search joins.
 """
 
+from nas.config.kinds import FileKind, file_kind
 from nas.config.load import load_experiment
 from nas.config.overrides import OVERRIDES, ray_address
 from nas.config.schema import (
@@ -32,7 +33,9 @@ __all__ = [
     "Constraints",
     "ExecutionSection",
     "Experiment",
+    "FileKind",
     "TrainingSection",
+    "file_kind",
     "load_experiment",
     "ray_address",
 ]

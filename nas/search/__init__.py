@@ -9,6 +9,7 @@ taking back the trials of a driver that died, in :mod:`nas.search.recovery`.
 from nas.search.algorithms import OptunaSuggest, check_algorithms, make_pruner, make_sampler
 from nas.search.driver import SearchDriver, run_search
 from nas.search.experiment import load_experiment
+from nas.search.preview import SearchPreview, preview_search
 from nas.search.recovery import recover_stale
 from nas.search.reporter import NullReporter, Reporter, SearchSummary
 from nas.search.study import counted_trials
@@ -18,12 +19,14 @@ __all__ = [
     "OptunaSuggest",
     "Reporter",
     "SearchDriver",
+    "SearchPreview",
     "SearchSummary",
     "check_algorithms",
     "counted_trials",
     "load_experiment",
     "make_pruner",
     "make_sampler",
+    "preview_search",
     "recover_stale",
     "run_search",
 ]

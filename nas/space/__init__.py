@@ -3,11 +3,13 @@ sampled through the three-method :class:`Suggest` protocol (Optuna's adapter liv
 :mod:`nas.search`; :class:`RandomSuggest` and :class:`FixedSuggest` need no Optuna)."""
 
 from nas.space.fields import OPTIMIZER_ATTRS
+from nas.space.format import TOP_KEYS as SPACE_KEYS
 from nas.space.format import Space, SpaceSummary, load_space
 from nas.space.suggest import FixedSuggest, RandomSuggest, Suggest
 
 __all__ = [
     "OPTIMIZER_ATTRS",
+    "SPACE_KEYS",
     "FixedSuggest",
     "RandomSuggest",
     "Space",
