@@ -90,7 +90,8 @@ def test_a_bad_experiment_exits_2_naming_the_field(fields, field, tmp_path, caps
 
 
 def test_an_experiment_whose_data_do_not_fit_its_space_exits_2(tmp_path, capsys):
-    space = "name: s\ninput: sequence\nlayers:\n  - {type: conv, features: 4, kernel_size: 999, padding: valid}\n"
+    layer = "{type: conv, features: 4, kernel_size: 999, padding: valid}"
+    space = f"name: s\ninput: sequence\nlayers:\n  - {layer}\n"
     exp = write_experiment(tmp_path, space=space)
     assert main(["validate", str(exp)]) == 2
     err = capsys.readouterr().err
