@@ -20,6 +20,7 @@ import sys
 from collections.abc import Callable
 
 from nas.cli import commands as c
+from nas.cli import studies
 
 
 def _quiet() -> None:
@@ -45,6 +46,16 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], Callable, str]] =
         "run or resume the search an experiment describes",
     ),
     "trials": (c.cmd_trials, c.configure_trials, "ranked table of a study's trials (best first)"),
+    "studies": (
+        studies.cmd_studies,
+        studies.configure_studies,
+        "list a store's studies: trial counts, best values, last update",
+    ),
+    "delete": (
+        studies.cmd_delete,
+        studies.configure_delete,
+        "delete a study and its weight files (asks first, unless --yes)",
+    ),
     "report": (
         c.cmd_report,
         c.configure_report,
