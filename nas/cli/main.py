@@ -20,7 +20,7 @@ import sys
 from collections.abc import Callable
 
 from nas.cli import commands as c
-from nas.cli import studies
+from nas.cli import reference, studies
 
 
 def _quiet() -> None:
@@ -39,6 +39,11 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], Callable, str]] =
         c.cmd_validate,
         c.configure_validate,
         "check a space or experiment file; print its size and what a search would do",
+    ),
+    "fields": (
+        reference.cmd_fields,
+        reference.configure_fields,
+        "every field of a space file's layer types: type, default, accepted values",
     ),
     "search": (
         c.cmd_search,
