@@ -45,6 +45,11 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], Callable, str]] =
         reference.configure_fields,
         "every field of a space file's layer types: type, default, accepted values",
     ),
+    "schema": (
+        reference.cmd_schema,
+        reference.configure_schema,
+        "print the JSON Schema of space or experiment files (for editors)",
+    ),
     "search": (
         c.cmd_search,
         c.configure_search,

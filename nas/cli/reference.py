@@ -58,3 +58,22 @@ def configure_fields(p: argparse.ArgumentParser) -> None:
         metavar="LAYER_TYPE",
         help="only this layer type (or 'template', 'optimizer'); default: all",
     )
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    import json
+
+    from nas.config import experiment_schema
+    from nas.space import space_schema
+
+    schema = space_schema() if args.kind == "space" else experiment_schema()
+    print(json.dumps(schema, indent=2))
+    return 0
+
+
+def configure_schema(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "kind",
+        choices=["space", "experiment"],
+        help="which file's schema to print (committed as schemas/KIND.schema.json)",
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 from nas.cli import main
 from nas.model import LAYER_TYPES
@@ -36,3 +37,13 @@ def test_fields_of_an_unknown_type_suggests_one(capsys):
     assert main(["fields", "Dense"]) == 2
     err = capsys.readouterr().err
     assert "did you mean 'dense'?" in err and ", ".join(LAYER_TYPES) in err
+
+
+def test_schema_prints_the_committed_schemas(capsys):
+    import json
+
+    root = Path(__file__).resolve().parents[2]
+    for kind in ("space", "experiment"):
+        assert main(["schema", kind]) == 0
+        printed = json.loads(capsys.readouterr().out)
+        assert printed == json.loads((root / "schemas" / f"{kind}.schema.json").read_text())
