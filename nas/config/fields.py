@@ -18,7 +18,7 @@ from nas.checks import (
     short,
     shown,
 )
-from nas.errors import SpecError
+from nas.errors import Problems, SpecError
 from nas.urls import DEFAULT_STORAGE, JOURNAL_SUFFIXES, is_store_url, public_url
 
 
@@ -41,15 +41,20 @@ class Check:
         return SpecError(self.source, field, problem)
 
     def keys(self, value: Any, field: str, allowed: tuple[str, ...]) -> Mapping[str, Any]:
+        """``value`` if it is a mapping of ``allowed`` keys; every unknown key is named."""
         if not isinstance(value, Mapping):
             raise self.fail(field, f"must be a mapping, got {brief(value)}")
+        problems = Problems()
         for key in value:
             if key not in allowed:
                 where = f"{field}.{key_text(key)}" if field else key_text(key)
-                raise self.fail(
-                    where,
-                    f"unknown key; allowed: {', '.join(allowed)}" + did_you_mean(key, allowed),
+                problems.add(
+                    self.fail(
+                        where,
+                        f"unknown key; allowed: {', '.join(allowed)}" + did_you_mean(key, allowed),
+                    )
                 )
+        problems.raise_any()
         return value
 
     def required(self, data: Mapping[str, Any], key: str, what: str, prefix: str = "") -> Any:

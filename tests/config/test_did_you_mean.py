@@ -30,7 +30,7 @@ def test_an_unknown_name_suggests_the_closest_known_one(fields, body, field, sug
     with pytest.raises(SpecError) as err:
         load_experiment(path)
     assert err.value.field == field
-    assert str(err.value).endswith(f"did you mean {suggestion}?")
+    assert err.value.problem.endswith(f"did you mean {suggestion}?")
 
 
 def test_a_name_close_to_nothing_gets_no_suggestion(tmp_path):

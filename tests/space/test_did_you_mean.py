@@ -55,7 +55,7 @@ def test_an_unknown_name_suggests_the_closest_known_one(text, field, suggestion)
     with pytest.raises(SpecError) as err:
         Space.from_dict(load_yaml_text(text, "s.yaml"), "s.yaml")
     assert field in err.value.field
-    assert str(err.value).endswith(f"did you mean {suggestion}?")
+    assert err.value.problem.endswith(f"did you mean {suggestion}?")
 
 
 def test_a_name_close_to_nothing_gets_no_suggestion():
