@@ -11,9 +11,10 @@ other). A ground module: it imports nothing of ``nas``.
 
 from __future__ import annotations
 
+import difflib
 import math
 import reprlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,6 +62,17 @@ def key_text(key: Any) -> str:
     if isinstance(key, str) and key.isprintable() and 0 < len(key) <= MAX_KEY:
         return key
     return _KEYS.repr(key)
+
+
+def did_you_mean(value: Any, names: Iterable[Any]) -> str:
+    """``"; did you mean 'relu'?"`` when ``value`` is text close to one of ``names`` (by
+    :func:`difflib.get_close_matches`, ignoring case), else ``""``: the tail every
+    unknown-name message (a key, a layer type, an activation, a sampler) ends with."""
+    if not isinstance(value, str) or not 0 < len(value) <= MAX_KEY:
+        return ""
+    by_lower = {name.lower(): name for name in names if isinstance(name, str)}
+    close = difflib.get_close_matches(value.lower(), list(by_lower), n=1, cutoff=0.6)
+    return f"; did you mean {by_lower[close[0]]!r}?" if close else ""
 
 
 def is_int(value: Any) -> bool:

@@ -5,7 +5,14 @@ request) as one line with status 3; any other exception is a bug and keeps its t
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
+
+# A message lists at most this many problems of one file, and stops before this many
+# characters; the rest are counted.
+MAX_PROBLEMS = 20
+MAX_PROBLEMS_TEXT = 1400
 
 
 class UserError(Exception):
@@ -26,6 +33,77 @@ class SpecError(UserError, ValueError):
         self.problem = problem
         where = f"{self.source}: {field}" if field else self.source
         super().__init__(f"{where}: {problem}")
+
+
+class SpecErrors(SpecError):
+    """Several independent problems of one declarative file, reported at once.
+
+    ``errors`` are the single problems in the order found (two or more); ``source``,
+    ``field`` and ``problem`` are the first's, so code that reads one error reads the first.
+    ``str(err)`` names the file and the number of problems, then lists them one per line,
+    at most :data:`MAX_PROBLEMS` and :data:`MAX_PROBLEMS_TEXT` characters, counting the rest.
+    """
+
+    def __init__(self, errors: list[SpecError]) -> None:
+        first = errors[0]
+        self.errors = list(errors)
+        self.source, self.field, self.problem = first.source, first.field, first.problem
+        head = f"{first.source}: {len(errors)} problems"
+        lines: list[str] = []
+        used = len(head)
+        for err in errors[:MAX_PROBLEMS]:
+            where = err.field if err.source == first.source else f"{err.source}: {err.field}"
+            line = f"  {where}: {err.problem}" if where else f"  {err.problem}"
+            if lines and used + len(line) > MAX_PROBLEMS_TEXT:
+                break
+            lines.append(line)
+            used += len(line) + 1
+        if len(lines) < len(errors):
+            lines.append(f"  ... and {len(errors) - len(lines)} more")
+        Exception.__init__(self, "\n".join([head, *lines]))
+
+
+class Problems:
+    """Collects the :class:`SpecError` s of independent checks of one file, so that a file
+    with several mistakes names them all at once::
+
+        problems = Problems()
+        with problems.check():
+            check_one_part()
+        with problems.check():
+            check_another()
+        problems.raise_any()
+
+    A check that fails stops only itself; its problems (several, if it raised
+    :class:`SpecErrors`) are kept in order.
+    """
+
+    def __init__(self) -> None:
+        self.errors: list[SpecError] = []
+
+    @contextlib.contextmanager
+    def check(self) -> Iterator[None]:
+        try:
+            yield
+        except SpecErrors as err:
+            self.errors.extend(err.errors)
+        except SpecError as err:
+            self.errors.append(err)
+
+    def add(self, err: SpecError) -> None:
+        """Keep a problem found without raising it."""
+        self.errors.append(err)
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.errors)
+
+    def raise_any(self) -> None:
+        """Raise the one problem found as it is, several as :class:`SpecErrors`."""
+        if len(self.errors) == 1:
+            raise self.errors[0]
+        if self.errors:
+            raise SpecErrors(self.errors)
 
 
 class StoreError(UserError):

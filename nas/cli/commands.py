@@ -13,10 +13,14 @@ def cmd_validate(args: argparse.Namespace) -> int:
     import json
 
     from nas.cli.console import plain, stdout_console
+    from nas.cli.validate import validate_file
     from nas.data import load_dataset
     from nas.model import model_stats
     from nas.space import RandomSuggest, load_space
 
+    status = validate_file(args)
+    if status is not None:
+        return status
     console = stdout_console()
     space = load_space(args.space)
     size = space.cardinality()
@@ -25,7 +29,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     console.print(
         f"candidates: {'infinite (continuous parameters)' if size is None else f'{size:,}'}"
     )
-    arch = space.sample(RandomSuggest(args.seed))
+    arch = space.sample(RandomSuggest(args.seed or 0))
     if args.dataset:
         data = load_dataset(args.dataset, kind=space.input_kind, source="--dataset")
         space.check_input(data.input_shape, source=space.source)
@@ -43,9 +47,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def configure_validate(p: argparse.ArgumentParser) -> None:
-    p.add_argument("space", type=Path, help="search space YAML file")
-    p.add_argument("--dataset", help="also check shapes against this dataset (name or file)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the sampled candidate")
+    p.add_argument("space", type=Path, metavar="FILE", help="search space or experiment YAML file")
+    p.add_argument("--dataset", help="also check a space's shapes against this dataset")
+    p.add_argument(
+        "--seed", type=int, help="seed of the sampled candidate (an experiment's: its search seed)"
+    )
 
 
 def cmd_search(args: argparse.Namespace) -> int:

@@ -20,6 +20,7 @@ import sys
 from collections.abc import Callable
 
 from nas.cli import commands as c
+from nas.cli import reference, studies
 
 
 def _quiet() -> None:
@@ -37,7 +38,17 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], Callable, str]] =
     "validate": (
         c.cmd_validate,
         c.configure_validate,
-        "check a search space file; print its size and one sampled candidate",
+        "check a space or experiment file; print its size and what a search would do",
+    ),
+    "fields": (
+        reference.cmd_fields,
+        reference.configure_fields,
+        "every field of a space file's layer types: type, default, accepted values",
+    ),
+    "schema": (
+        reference.cmd_schema,
+        reference.configure_schema,
+        "print the JSON Schema of space or experiment files (for editors)",
     ),
     "search": (
         c.cmd_search,
@@ -45,6 +56,16 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], Callable, str]] =
         "run or resume the search an experiment describes",
     ),
     "trials": (c.cmd_trials, c.configure_trials, "ranked table of a study's trials (best first)"),
+    "studies": (
+        studies.cmd_studies,
+        studies.configure_studies,
+        "list a store's studies: trial counts, best values, last update",
+    ),
+    "delete": (
+        studies.cmd_delete,
+        studies.configure_delete,
+        "delete a study and its weight files (asks first, unless --yes)",
+    ),
     "report": (
         c.cmd_report,
         c.configure_report,

@@ -8,6 +8,8 @@ rules that tie them to the objectives and space; the search's own loader,
 options. :func:`ray_address` says which Ray cluster a search joins.
 """
 
+from nas.config.json_schema import experiment_schema
+from nas.config.kinds import FileKind, file_kind
 from nas.config.load import load_experiment
 from nas.config.overrides import OVERRIDES, ray_address
 from nas.config.schema import (
@@ -34,7 +36,10 @@ __all__ = [
     "Constraints",
     "ExecutionSection",
     "Experiment",
+    "FileKind",
     "TrainingSection",
+    "experiment_schema",
+    "file_kind",
     "load_experiment",
     "ray_address",
 ]

@@ -8,8 +8,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nas.checks import Bounds, is_choice, is_finite_number, is_int, key_text, short, shown
-from nas.errors import SpecError
+from nas.checks import (
+    Bounds,
+    did_you_mean,
+    is_choice,
+    is_finite_number,
+    is_int,
+    key_text,
+    short,
+    shown,
+)
+from nas.errors import Problems, SpecError
 from nas.urls import DEFAULT_STORAGE, JOURNAL_SUFFIXES, is_store_url, public_url
 
 
@@ -32,12 +41,20 @@ class Check:
         return SpecError(self.source, field, problem)
 
     def keys(self, value: Any, field: str, allowed: tuple[str, ...]) -> Mapping[str, Any]:
+        """``value`` if it is a mapping of ``allowed`` keys; every unknown key is named."""
         if not isinstance(value, Mapping):
             raise self.fail(field, f"must be a mapping, got {brief(value)}")
+        problems = Problems()
         for key in value:
             if key not in allowed:
                 where = f"{field}.{key_text(key)}" if field else key_text(key)
-                raise self.fail(where, f"unknown key; allowed: {', '.join(allowed)}")
+                problems.add(
+                    self.fail(
+                        where,
+                        f"unknown key; allowed: {', '.join(allowed)}" + did_you_mean(key, allowed),
+                    )
+                )
+        problems.raise_any()
         return value
 
     def required(self, data: Mapping[str, Any], key: str, what: str, prefix: str = "") -> Any:
@@ -81,7 +98,9 @@ class Check:
             return None
         if not is_choice(value, choices):
             raise self.fail(
-                field, f"unknown value {brief(value)}; expected one of {', '.join(choices)}"
+                field,
+                f"unknown value {brief(value)}; expected one of {', '.join(choices)}"
+                + did_you_mean(value, choices),
             )
         return value
 

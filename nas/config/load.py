@@ -37,11 +37,11 @@ Format (paths relative to the file's folder; defaults in brackets)::
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from nas.checks import key_text
+from nas.checks import did_you_mean, key_text
 from nas.config.fields import Check, brief
 from nas.config.overrides import apply_overrides, environment_address
 from nas.config.rules import check_rules
@@ -62,12 +62,15 @@ from nas.config.schema import (
     TrainingSection,
 )
 from nas.data import parse_spec
-from nas.errors import SpecError
+from nas.errors import Problems, SpecError
 from nas.metrics import DIRECTIONS, OBJECTIVES
 from nas.model import OPTIMIZERS
 from nas.space import load_space
 from nas.urls import DEFAULT_STORAGE
 from nas.yamlio import load_yaml
+
+# What a part of the file that failed its check stands for while the others are checked.
+FAILED = object()
 
 
 def load_experiment(path: str | Path, overrides: Mapping[str, Any] | None = None) -> Experiment:
@@ -86,46 +89,63 @@ def load_experiment(path: str | Path, overrides: Mapping[str, Any] | None = None
     data = load_yaml(path)
     if not isinstance(data, Mapping):
         raise SpecError(path, "", f"must be a mapping of fields, got {brief(data)}")
-    data = check.keys(data, "", TOP_KEYS)
-    execution = check.keys(_section(data, "execution"), "execution", EXECUTION_KEYS)
-    data, execution = apply_overrides(data, execution, overrides)
+    # Independent fields are checked apart, so every mistake in them is named at once.
+    problems = Problems()
 
-    study = check.text(check.required(data, "study", "the Optuna study name"), "study")
-    space_path = _space_path(check.required(data, "space", "the search space file"), check)
-    dataset = check.required(data, "dataset", "a built-in name or {path: <file>}")
-    parse_spec(dataset, source=path, base_dir=path.parent)
-    validation_fraction = check.number(
-        data.get("validation_fraction", 0.2), "validation_fraction", 0, high=1, open_=True
+    def part(read: Callable[[], Any]) -> Any:
+        """``read()``, or :data:`FAILED` with its problems kept."""
+        with problems.check():
+            return read()
+        return FAILED
+
+    part(lambda: check.keys(data, "", TOP_KEYS))
+    execution = part(lambda: check.keys(_section(data, "execution"), "execution", EXECUTION_KEYS))
+    data, execution_data = apply_overrides(
+        data, {} if execution is FAILED else execution, overrides
     )
-    training = _training(check.required(data, "training", "a mapping with epochs"), check)
-    objectives = _objectives(check.required(data, "objectives", "metric: direction"), check)
-    sampler = _algorithm(data.get("sampler", "tpe"), check, "sampler", SAMPLERS)
-    pruner = _algorithm(data.get("pruner", "none"), check, "pruner", PRUNERS)
-    trials = check.integer(data.get("trials"), "trials", 1, optional=True)
-    timeout = check.number(data.get("timeout"), "timeout", 0, open_=True, optional=True)
-    if trials is None and timeout is None:
-        raise SpecError(path, "trials", "give trials, timeout or both to say when to stop")
-    seed = check.integer(data.get("seed", 0), "seed", 0, MAX_SEED)
-    space = load_space(space_path)
-    check_rules(sampler, pruner, objectives, space, path)
+    study = part(
+        lambda: check.text(check.required(data, "study", "the Optuna study name"), "study")
+    )
+    space_path = part(
+        lambda: _space_path(check.required(data, "space", "the search space file"), check)
+    )
+    dataset = part(lambda: check.required(data, "dataset", "a built-in name or {path: <file>}"))
+    if dataset is not FAILED:
+        part(lambda: parse_spec(dataset, source=path, base_dir=path.parent))
+    values = {
+        "validation_fraction": lambda: check.number(
+            data.get("validation_fraction", 0.2), "validation_fraction", 0, high=1, open_=True
+        ),
+        "training": lambda: _training(
+            check.required(data, "training", "a mapping with epochs"), check
+        ),
+        "objectives": lambda: _objectives(
+            check.required(data, "objectives", "metric: direction"), check
+        ),
+        "constraints": lambda: _constraints(_section(data, "constraints"), check),
+        "sampler": lambda: _algorithm(data.get("sampler", "tpe"), check, "sampler", SAMPLERS),
+        "pruner": lambda: _algorithm(data.get("pruner", "none"), check, "pruner", PRUNERS),
+        "trials": lambda: check.integer(data.get("trials"), "trials", 1, optional=True),
+        "timeout": lambda: check.number(
+            data.get("timeout"), "timeout", 0, open_=True, optional=True
+        ),
+        "seed": lambda: check.integer(data.get("seed", 0), "seed", 0, MAX_SEED),
+        "storage": lambda: check.storage(data.get("storage", DEFAULT_STORAGE), "storage"),
+        "artifacts": lambda: _artifacts(_section(data, "artifacts"), check),
+    }
+    fields = {name: part(read) for name, read in values.items()}
+    if execution is not FAILED:
+        fields["execution"] = part(lambda: _execution(execution_data, check))
+    if fields["trials"] is None and fields["timeout"] is None:
+        problems.add(SpecError(path, "trials", "give trials, timeout or both to say when to stop"))
+    space = FAILED
+    if space_path is not FAILED:
+        # The space file's own problems join the experiment's, each naming its file.
+        space = part(lambda: load_space(space_path))
+    problems.raise_any()
+    check_rules(fields["sampler"], fields["pruner"], fields["objectives"], space, path)
     return Experiment(
-        path=path,
-        study=study,
-        space_path=space_path,
-        space=space,
-        dataset=dataset,
-        validation_fraction=validation_fraction,
-        training=training,
-        objectives=objectives,
-        constraints=_constraints(_section(data, "constraints"), check),
-        sampler=sampler,
-        pruner=pruner,
-        trials=trials,
-        timeout=timeout,
-        seed=seed,
-        storage=check.storage(data.get("storage", DEFAULT_STORAGE), "storage"),
-        execution=_execution(execution, check),
-        artifacts=_artifacts(_section(data, "artifacts"), check),
+        path=path, study=study, space_path=space_path, space=space, dataset=dataset, **fields
     )
 
 
@@ -173,7 +193,11 @@ def _objectives(value: Any, check: Check) -> tuple[tuple[str, str], ...]:
     for metric, direction in value.items():
         field = f"objectives.{key_text(metric)}"
         if metric not in OBJECTIVES:
-            raise check.fail(field, f"unknown metric; expected one of {list(OBJECTIVES)}")
+            raise check.fail(
+                field,
+                f"unknown metric; expected one of {list(OBJECTIVES)}"
+                + did_you_mean(metric, OBJECTIVES),
+            )
         pairs.append((metric, check.choice(direction, field, DIRECTIONS)))
     return tuple(pairs)
 

@@ -7,12 +7,14 @@ with a fixed test split and a seeded validation split.
 :func:`digits_arrays` gives scikit-learn's digits without importing scikit-learn.
 """
 
-from nas.data.builtin import digits_arrays
+from nas.data.builtin import BUILTINS, digits_arrays
 from nas.data.datasets import Dataset, load_dataset
-from nas.data.specs import DataSpec, parse_spec
+from nas.data.specs import SPEC_KEYS, DataSpec, parse_spec
 from nas.data.splits import stratified_split
 
 __all__ = [
+    "BUILTINS",
+    "SPEC_KEYS",
     "DataSpec",
     "Dataset",
     "digits_arrays",

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nas.checks import key_text, short
+from nas.checks import did_you_mean, key_text, short
 from nas.data.builtin import BUILTINS, load_builtin
 from nas.data.files import SUFFIXES, TABLE_SUFFIXES, load_npz, load_tables
 from nas.data.raw import RawData
@@ -52,10 +52,13 @@ def parse_spec(
             f"must be a built-in name {list(BUILTINS)} or a mapping with 'name' or 'path', "
             f"got {type(spec).__name__}",
         )
-    unknown = sorted(key_text(key) for key in spec if key not in SPEC_KEYS)
+    unknown = sorted((key for key in spec if key not in SPEC_KEYS), key=key_text)
     if unknown:
         raise SpecError(
-            source, f"dataset.{unknown[0]}", f"unknown key; allowed keys are {list(SPEC_KEYS)}"
+            source,
+            f"dataset.{key_text(unknown[0])}",
+            f"unknown key; allowed keys are {list(SPEC_KEYS)}"
+            + did_you_mean(unknown[0], SPEC_KEYS),
         )
     if ("name" in spec) == ("path" in spec):
         raise SpecError(source, "dataset", "give exactly one of 'name' (built-in) or 'path'")
@@ -121,7 +124,7 @@ def _builtin_name(name: Any, source: str | Path, field: str) -> str:
             source,
             field,
             f"unknown built-in dataset {short(name)}; known: {', '.join(BUILTINS)} "
-            f"(for a file write {{path: <file>}})",
+            f"(for a file write {{path: <file>}})" + did_you_mean(name, BUILTINS),
         )
     return name
 

@@ -16,6 +16,7 @@ from nas.search.algorithms import (
 )
 from nas.search.driver import SearchDriver, run_search
 from nas.search.experiment import load_experiment
+from nas.search.preview import SearchPreview, preview_search
 from nas.search.recovery import recover_stale
 from nas.search.reporter import NullReporter, Reporter, SearchSummary
 from nas.search.study import counted_trials
@@ -25,6 +26,7 @@ __all__ = [
     "OptunaSuggest",
     "Reporter",
     "SearchDriver",
+    "SearchPreview",
     "SearchSummary",
     "check_algorithms",
     "counted_trials",
@@ -32,6 +34,7 @@ __all__ = [
     "load_experiment",
     "make_pruner",
     "make_sampler",
+    "preview_search",
     "recover_stale",
     "run_search",
     "sampler_warnings",

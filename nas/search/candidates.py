@@ -58,8 +58,14 @@ def check_feasible(experiment: Experiment, data: Dataset) -> None:
         if reason is None:
             return
         reasons.append(reason)
+    raise hopeless(experiment, reasons)
+
+
+def hopeless(experiment: Experiment, reasons: list[str]) -> SpecError:
+    """The error of a space none of whose :data:`FEASIBILITY_SAMPLES` sampled candidates fits,
+    given why each does not (:func:`unfit`'s reasons, in draw order)."""
     constrained = [r for r in reasons if r.startswith("constraint")]
-    raise SpecError(
+    return SpecError(
         experiment.path,
         "constraints" if constrained else "space",
         f"none of {FEASIBILITY_SAMPLES} candidates sampled from {experiment.space_path} fits "

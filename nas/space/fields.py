@@ -12,7 +12,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from nas.checks import Bounds, is_choice, is_int, is_number, short
+from nas.checks import Bounds, did_you_mean, is_choice, is_int, is_number, short
 from nas.errors import SpecError
 from nas.model.architecture import (
     ACTIVATIONS,
@@ -162,7 +162,10 @@ def check_value(value: Any, spec: FieldSpec, source: str, path: str) -> Any:
             raise wrong
         if not is_choice(value, spec.options):
             raise SpecError(
-                source, path, f"unknown {spec.label} {short(value)}; expected {spec.expect}"
+                source,
+                path,
+                f"unknown {spec.label} {short(value)}; expected {spec.expect}"
+                + did_you_mean(value, spec.options),
             )
         return value
     if not (is_int(value) if spec.kind == "int" else is_number(value)):

@@ -50,8 +50,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nas.checks import key_text, short
-from nas.errors import SpecError
+from nas.checks import did_you_mean, key_text, short
+from nas.errors import Problems, SpecError
 from nas.model.architecture import LAYER_TYPES, Architecture, Layer
 from nas.model.shapes import KINDS
 from nas.space.checks import check_input, check_kinds
@@ -113,32 +113,52 @@ class Space:
             raise SpecError(
                 source, "", f"expected a mapping of {', '.join(TOP_KEYS)}, found {found(data)}"
             )
+        # Independent parts are checked apart, so every mistake in them is named at once.
+        problems = Problems()
         for key in data:
             if key not in TOP_KEYS:
-                raise SpecError(
-                    source,
-                    key_text(key),
-                    f"unknown key {short(key)}; allowed keys: {', '.join(TOP_KEYS)}",
+                problems.add(
+                    SpecError(
+                        source,
+                        key_text(key),
+                        f"unknown key {short(key)}; allowed keys: {', '.join(TOP_KEYS)}"
+                        + did_you_mean(key, TOP_KEYS),
+                    )
                 )
         for key in ("name", "input", "layers"):
             if key not in data:
-                raise SpecError(source, key, f"missing required key {key!r}")
-        name = data["name"]
-        if not isinstance(name, str) or not name:
-            raise SpecError(source, "name", f"expected a non-empty string, found {found(name)}")
-        kind = data["input"]
-        if kind not in INPUT_KINDS:
-            raise SpecError(
-                source,
-                "input",
-                f"unknown input kind {short(kind)}; expected one of {', '.join(INPUT_KINDS)}",
+                problems.add(SpecError(source, key, f"missing required key {key!r}"))
+        name, kind = data.get("name"), data.get("input")
+        if "name" in data and (not isinstance(name, str) or not name):
+            problems.add(
+                SpecError(source, "name", f"expected a non-empty string, found {found(name)}")
             )
-        skip = parse_field(data.get("skip", "none"), SKIP, source, "skip")
-        layers = parse_layers(data["layers"], source)
-        # An empty section written as `shared:` reads as null.
-        shared = _parse_shared(_or_empty(data.get("shared")), layers, source)
-        check_required(layers, {key for key, _ in shared}, source)
-        optimizer = _parse_optimizer(_or_empty(data.get("optimizer")), source)
+        if "input" in data and kind not in INPUT_KINDS:
+            problems.add(
+                SpecError(
+                    source,
+                    "input",
+                    f"unknown input kind {short(kind)}; expected one of {', '.join(INPUT_KINDS)}"
+                    + did_you_mean(kind, INPUT_KINDS),
+                )
+            )
+        skip = layers = shared = optimizer = None
+        with problems.check():
+            skip = parse_field(data.get("skip", "none"), SKIP, source, "skip")
+        if "layers" in data:
+            with problems.check():
+                layers = parse_layers(data["layers"], source)
+        if layers is not None:
+            with problems.check():
+                # An empty section written as `shared:` reads as null.
+                shared = _parse_shared(_or_empty(data.get("shared")), layers, source)
+        if shared is not None:
+            with problems.check():
+                check_required(layers, {key for key, _ in shared}, source)
+        with problems.check():
+            optimizer = _parse_optimizer(_or_empty(data.get("optimizer")), source)
+        problems.raise_any()
+        assert layers is not None and shared is not None and optimizer is not None
         space = cls(name, kind, layers, skip, shared, optimizer, source)
         check_kinds(space)
         return space
@@ -262,36 +282,45 @@ def _parse_shared(
         raise SpecError(source, "shared", f"expected a mapping of field: value, found {found(raw)}")
     types = list(dict.fromkeys(o.type for template in layers for o in template.options))
     out = []
+    problems = Problems()
     for name, value in raw.items():
-        owners = [t for t in types if name in LAYER_FIELDS[t]]
-        if not owners:
-            fields = dict.fromkeys(f for t in types for f in LAYER_FIELDS[t])
-            raise SpecError(
-                source,
-                f"shared.{key_text(name)}",
-                f"{short(name)} is not a field of any layer type used ({', '.join(types)}); "
-                f"allowed keys: {', '.join(fields)}",
-            )
-        # Every layer type that takes the shared value must accept it.
-        params = [
-            parse_field(value, LAYER_FIELDS[t][name], source, f"shared.{name}") for t in owners
-        ]
-        out.append((name, params[0]))
+        with problems.check():
+            owners = [t for t in types if name in LAYER_FIELDS[t]]
+            if not owners:
+                fields = dict.fromkeys(f for t in types for f in LAYER_FIELDS[t])
+                raise SpecError(
+                    source,
+                    f"shared.{key_text(name)}",
+                    f"{short(name)} is not a field of any layer type used ({', '.join(types)}); "
+                    f"allowed keys: {', '.join(fields)}" + did_you_mean(name, fields),
+                )
+            # Every layer type that takes the shared value must accept it.
+            params = [
+                parse_field(value, LAYER_FIELDS[t][name], source, f"shared.{name}") for t in owners
+            ]
+            out.append((name, params[0]))
+    problems.raise_any()
     return tuple(out)
 
 
 def _parse_optimizer(raw: Any, source: str) -> tuple[tuple[str, Param], ...]:
     if not isinstance(raw, dict):
         raise SpecError(source, "optimizer", f"expected a mapping, found {found(raw)}")
+    problems = Problems()
     for key in raw:
         if key not in OPTIMIZER_FIELDS:
-            raise SpecError(
-                source,
-                f"optimizer.{key_text(key)}",
-                f"unknown key {short(key)}; allowed keys: {', '.join(OPTIMIZER_FIELDS)}",
+            problems.add(
+                SpecError(
+                    source,
+                    f"optimizer.{key_text(key)}",
+                    f"unknown key {short(key)}; allowed keys: {', '.join(OPTIMIZER_FIELDS)}"
+                    + did_you_mean(key, OPTIMIZER_FIELDS),
+                )
             )
-    return tuple(
-        (name, parse_field(raw[name], spec, source, f"optimizer.{name}"))
-        for name, spec in OPTIMIZER_FIELDS.items()
-        if name in raw
-    )
+    out = []
+    for name, spec in OPTIMIZER_FIELDS.items():
+        if name in raw:
+            with problems.check():
+                out.append((name, parse_field(raw[name], spec, source, f"optimizer.{name}")))
+    problems.raise_any()
+    return tuple(out)

@@ -11,8 +11,8 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from nas.checks import key_text, short
-from nas.errors import SpecError
+from nas.checks import did_you_mean, key_text, short
+from nas.errors import Problems, SpecError
 from nas.model.architecture import LAYER_TYPES
 from nas.space.fields import LAYER_FIELDS, MAX_LAYERS, REPEAT, REQUIRED, parse_field
 from nas.space.params import Fixed, Param, found
@@ -84,7 +84,14 @@ def parse_layers(raw: Any, source: str) -> tuple[Template, ...]:
         raise SpecError(
             source, "layers", f"{len(raw):,} layer templates; at most {MAX_LAYERS:,} are allowed"
         )
-    templates = tuple(_parse_template(item, source, f"layers[{t}]") for t, item in enumerate(raw))
+    # Each template is checked on its own, so the mistakes of all of them are named at once.
+    problems = Problems()
+    parsed = []
+    for t, item in enumerate(raw):
+        with problems.check():
+            parsed.append(_parse_template(item, source, f"layers[{t}]"))
+    problems.raise_any()
+    templates = tuple(parsed)
     most = sum(template.repeats()[-1] for template in templates)
     if most > MAX_LAYERS:
         raise SpecError(
@@ -98,51 +105,71 @@ def parse_layers(raw: Any, source: str) -> tuple[Template, ...]:
 
 def check_required(templates: tuple[Template, ...], shared: Collection[str], source: str) -> None:
     """Every required field (e.g. ``features``) is set by its option or under ``shared``."""
+    problems = Problems()
     for t, template in enumerate(templates):
         for i, option in enumerate(template.options):
             for name in REQUIRED[option.type]:
                 if option.get(name) is None and name not in shared:
-                    raise SpecError(
-                        source,
-                        f"{template.path(t, i)}.{name}",
-                        f"missing required key {name!r} for a {option.type} layer; "
-                        "set it here or under shared",
+                    problems.add(
+                        SpecError(
+                            source,
+                            f"{template.path(t, i)}.{name}",
+                            f"missing required key {name!r} for a {option.type} layer; "
+                            "set it here or under shared",
+                        )
                     )
+    problems.raise_any()
 
 
 def _parse_template(raw: Any, source: str, path: str) -> Template:
     if not isinstance(raw, dict):
         raise SpecError(source, path, f"expected a layer template (a mapping), found {found(raw)}")
-    repeat = parse_field(raw.get("repeat", 1), REPEAT, source, f"{path}.repeat")
+    problems = Problems()
+    repeat = ONCE
+    with problems.check():
+        repeat = parse_field(raw.get("repeat", 1), REPEAT, source, f"{path}.repeat")
     if "one_of" not in raw:
-        return Template((_parse_option(raw, source, path, TEMPLATE_KEYS),), repeat)
+        option = None
+        with problems.check():
+            option = _parse_option(raw, source, path, TEMPLATE_KEYS)
+        problems.raise_any()
+        assert option is not None
+        return Template((option,), repeat)
     if "type" in raw:
         raise SpecError(source, path, "a layer template has either type or one_of, not both")
     for key in raw:
         if key not in ("one_of", "repeat"):
-            raise SpecError(
-                source,
-                f"{path}.{key_text(key)}",
-                f"unknown key {short(key)} next to one_of; allowed keys: one_of, repeat "
-                "(set layer fields inside each option)",
+            problems.add(
+                SpecError(
+                    source,
+                    f"{path}.{key_text(key)}",
+                    f"unknown key {short(key)} next to one_of; allowed keys: one_of, repeat "
+                    "(set layer fields inside each option)"
+                    + did_you_mean(key, ("one_of", "repeat")),
+                )
             )
     items = raw["one_of"]
     if not isinstance(items, list):
-        raise SpecError(
-            source, f"{path}.one_of", f"expected a list of options, found {found(items)}"
+        problems.add(
+            SpecError(source, f"{path}.one_of", f"expected a list of options, found {found(items)}")
         )
-    if not items:
-        raise SpecError(source, f"{path}.one_of", "one_of is empty; give at least one option")
+    elif not items:
+        problems.add(
+            SpecError(source, f"{path}.one_of", "one_of is empty; give at least one option")
+        )
     options: list[LayerOption] = []
-    for i, item in enumerate(items):
-        option = _parse_option(item, source, f"{path}.one_of[{i}]", ("type",))
-        if any(o.type == option.type for o in options):
-            raise SpecError(
-                source,
-                f"{path}.one_of[{i}].type",
-                f"duplicate option type {option.type!r}; the option types of one_of must differ",
-            )
-        options.append(option)
+    for i, item in enumerate(items if isinstance(items, list) else ()):
+        with problems.check():
+            option = _parse_option(item, source, f"{path}.one_of[{i}]", ("type",))
+            if any(o.type == option.type for o in options):
+                raise SpecError(
+                    source,
+                    f"{path}.one_of[{i}].type",
+                    f"duplicate option type {option.type!r}; the option types of one_of must "
+                    "differ",
+                )
+            options.append(option)
+    problems.raise_any()
     return Template(tuple(options), repeat, one_of=True)
 
 
@@ -156,20 +183,27 @@ def _parse_option(raw: Any, source: str, path: str, extra: tuple[str, ...]) -> L
         raise SpecError(
             source,
             f"{path}.type",
-            f"unknown layer type {short(kind)}; expected one of {', '.join(LAYER_TYPES)}",
+            f"unknown layer type {short(kind)}; expected one of {', '.join(LAYER_TYPES)}"
+            + did_you_mean(kind, LAYER_TYPES),
         )
     specs = LAYER_FIELDS[kind]
     allowed = (*extra, *specs)
+    # Each key is checked on its own, so every bad field of the layer is named at once.
+    problems = Problems()
     for key in raw:
         if key not in allowed:
-            raise SpecError(
-                source,
-                f"{path}.{key_text(key)}",
-                f"unknown key {short(key)} for a {kind} layer; allowed keys: {', '.join(allowed)}",
+            problems.add(
+                SpecError(
+                    source,
+                    f"{path}.{key_text(key)}",
+                    f"unknown key {short(key)} for a {kind} layer; "
+                    f"allowed keys: {', '.join(allowed)}" + did_you_mean(key, allowed),
+                )
             )
-    fields = tuple(
-        (name, parse_field(raw[name], spec, source, f"{path}.{name}"))
-        for name, spec in specs.items()
-        if name in raw
-    )
-    return LayerOption(kind, fields)
+    fields = []
+    for name, spec in specs.items():
+        if name in raw:
+            with problems.check():
+                fields.append((name, parse_field(raw[name], spec, source, f"{path}.{name}")))
+    problems.raise_any()
+    return LayerOption(kind, tuple(fields))

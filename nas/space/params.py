@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from nas.checks import is_finite_number, is_number, key_text, short, shown
+from nas.checks import did_you_mean, is_finite_number, is_number, key_text, short, shown
 from nas.errors import SpecError
 from nas.space.suggest import Suggest
 
@@ -182,7 +182,8 @@ def parse_param(raw: Any, source: str, path: str, *, as_float: bool = False) -> 
             raise SpecError(
                 source,
                 f"{path}.{key_text(unknown[0])}",
-                f"unknown key {short(unknown[0])}; {SYNTAX}",
+                f"unknown key {short(unknown[0])}; {SYNTAX}"
+                + did_you_mean(unknown[0], (*RANGE_KEYS, "choices")),
             )
         missing = [key for key in ("low", "high") if key not in raw]
         if missing:

@@ -19,7 +19,10 @@ from nas.store.records import (
     record_of,
 )
 from nas.store.storages import ATTRS, open_storage
+from nas.store.studies import StudyOverview, delete_study, list_studies, study_overview
 from nas.store.weights import (
+    RemovedWeights,
+    artifacts_base,
     artifacts_dir,
     load_weights,
     save_weights,
@@ -33,9 +36,14 @@ __all__ = [
     "READERS",
     "Heartbeat",
     "Reader",
+    "RemovedWeights",
+    "StudyOverview",
     "StudyRecords",
     "TrialRecord",
+    "artifacts_base",
     "artifacts_dir",
+    "delete_study",
+    "list_studies",
     "load_study",
     "load_weights",
     "open_storage",
@@ -51,6 +59,7 @@ __all__ = [
     "storage_of",
     "store_faults",
     "study_folder_name",
+    "study_overview",
     "trial_id",
     "weights_path",
     "write_trial",

@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -53,20 +54,25 @@ def _legacy_folder(base: Path, study: str) -> Path | None:
     return base.joinpath(*parts)
 
 
-def artifacts_dir(url: str, study: str, override: str | None = None) -> Path:
-    """Folder of a study's weight files, inside the artifacts folder: ``override``, else
-    beside an SQLite or journal file (``<stem>_artifacts``), else ./nas_artifacts. The
-    study's part of the path is :func:`study_folder_name`, or the pre-existing folder of an
-    older study (module docstring)."""
+def artifacts_base(url: str, override: str | None = None) -> Path:
+    """The artifacts folder of the store ``url``, which holds one folder per study:
+    ``override``, else beside an SQLite or journal file (``<stem>_artifacts``), else
+    ./nas_artifacts."""
     if override:
-        base = Path(override)
-    elif url.startswith("sqlite:///"):
+        return Path(override)
+    if url.startswith("sqlite:///"):
         db = Path(url.removeprefix("sqlite:///"))
-        base = db.with_name(db.stem + "_artifacts")
-    elif is_journal(url):
-        base = Path(url).with_name(Path(url).stem + "_artifacts")
-    else:
-        base = Path("nas_artifacts")
+        return db.with_name(db.stem + "_artifacts")
+    if is_journal(url):
+        return Path(url).with_name(Path(url).stem + "_artifacts")
+    return Path("nas_artifacts")
+
+
+def artifacts_dir(url: str, study: str, override: str | None = None) -> Path:
+    """Folder of a study's weight files, inside the artifacts folder (:func:`artifacts_base`).
+    The study's part of the path is :func:`study_folder_name`, or the pre-existing folder of an
+    older study (module docstring)."""
+    base = artifacts_base(url, override)
     folder = base / study_folder_name(study)
     legacy = _legacy_folder(base, study)
     # A link inside the artifacts folder must not lead the study's files out of it.
@@ -123,3 +129,38 @@ def load_weights(folder: Path, name: str) -> Any:
     if path is None:
         raise ValueError(f"{name!r} is not a weights file name (trial_N.msgpack)")
     return flax.serialization.msgpack_restore(path.read_bytes())
+
+
+@dataclass(frozen=True)
+class RemovedWeights:
+    """What :func:`remove_weights` did: the study's ``folder``, how many weight files it
+    ``removed``, and the names ``left`` in the folder (files it did not write, another
+    study's older folder inside it); the folder itself is gone where nothing was left."""
+
+    folder: Path
+    removed: int
+    left: tuple[str, ...]
+
+
+def remove_weights(url: str, study: str, override: str | None = None) -> RemovedWeights:
+    """Delete the weight files of ``study`` (:func:`artifacts_dir`), then its folder if that
+    leaves it empty. Only files :func:`save_weights` writes (``trial_N.msgpack`` and its
+    temporary file) are removed, and only where the folder is a real folder (not a link)
+    inside the artifacts folder; anything else stays, named in ``left``."""
+    base = artifacts_base(url, override)
+    folder = artifacts_dir(url, study, override)
+    if not folder.exists() and not folder.is_symlink():
+        return RemovedWeights(folder, 0, ())
+    inside = folder.resolve().is_relative_to(base.resolve()) and folder.resolve() != base.resolve()
+    if folder.is_symlink() or not folder.is_dir() or not inside:
+        return RemovedWeights(folder, 0, (folder.name,))
+    removed = 0
+    for entry in sorted(folder.iterdir()):
+        name = entry.name.removesuffix(".tmp")
+        if WEIGHTS_NAME.fullmatch(name) and entry.is_file() and not entry.is_symlink():
+            entry.unlink()
+            removed += 1
+    left = tuple(sorted(entry.name for entry in folder.iterdir()))
+    if not left:
+        folder.rmdir()
+    return RemovedWeights(folder, removed, left)
