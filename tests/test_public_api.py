@@ -67,3 +67,13 @@ def test_a_fresh_import_is_cheap_and_star_import_gives_the_public_names():
     assert found["public"] == sorted(nas.__all__)
     assert found["before"] == []  # nothing bound before first use: no Any, no annotations
     assert found["star"] == sorted(nas.__all__)
+
+
+def test_reading_results_loads_no_plotting_library():
+    # The CLI's tables and notebooks' frames come from nas.results; matplotlib (slow to
+    # import, and it writes a font cache) loads only when a plot or report is drawn.
+    script = "import sys, nas.results, nas.cli.console; print('matplotlib' in sys.modules)"
+    run = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300, check=True
+    )
+    assert run.stdout.split()[-1] == "False"

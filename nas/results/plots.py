@@ -9,14 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from itertools import combinations, pairwise
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from matplotlib.axes import Axes
-from matplotlib.ticker import MaxNLocator
 
 from nas.metrics import METRIC_DIRECTIONS, label
 from nas.results.pareto import pareto_mask
+
+if TYPE_CHECKING:  # matplotlib loads only when a plot is drawn
+    from matplotlib.axes import Axes
 
 # Metrics spanning orders of magnitude read better on a log axis.
 LOG_SCALE = ("n_params", "flops")
@@ -112,6 +114,8 @@ def plot_history(ax: Axes, frame: pd.DataFrame, objective: int = 0) -> None:
     best = np.fmax.accumulate(values) if direction == "maximize" else np.fmin.accumulate(values)
     ax.scatter(done["number"], values, s=18, color=OTHER_COLOR, label="trial")
     ax.step(done["number"], best, where="post", color=FRONT_COLOR, label="best so far")
+    from matplotlib.ticker import MaxNLocator
+
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("trial")
     ax.set_ylabel(label(name))
@@ -137,6 +141,8 @@ def plot_curves(
     for number in numbers:
         trial = rows[rows["number"] == number].sort_values("epoch")
         ax.plot(trial["epoch"], trial["value"], marker="o", markersize=3, label=f"#{number}")
+    from matplotlib.ticker import MaxNLocator
+
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("epoch")
     ax.set_ylabel(label(metric))

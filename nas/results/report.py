@@ -15,10 +15,9 @@ import html
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
-from matplotlib.axes import Axes
-from matplotlib.figure import Figure
 
 from nas.metrics import label
 from nas.model import Architecture, ArchitectureError, describe
@@ -27,6 +26,10 @@ from nas.results.frames import load_curves, load_trials, rank
 from nas.results.settings import study_settings
 from nas.results.tables import format_cell
 from nas.store import param_importances
+
+if TYPE_CHECKING:  # matplotlib loads only when a report is drawn
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 CURVE_TRIALS = 5  # learning curves of this many top trials; more lines would not read
 FEW_TRIALS = 20  # importances from fewer complete trials than this get a caveat
@@ -68,6 +71,8 @@ def write_report(storage: str, study: str, output: Path, *, top: int = 10) -> Pa
     figures = _plots(storage, study, frame, done) if len(done) else []
     # Only once everything is read: a report that fails to read leaves no folder behind.
     output.mkdir(parents=True, exist_ok=True)
+    from matplotlib.figure import Figure
+
     for plot in figures:
         figure = Figure(figsize=FIGSIZE, layout="constrained")
         plot.draw(figure)
