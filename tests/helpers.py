@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -66,3 +68,27 @@ def postgres_url() -> str:
             pytest.fail("NAS_TEST_POSTGRES_URL is not set; run .ci/postgres.sh first")
         pytest.skip("NAS_TEST_POSTGRES_URL is not set (see .ci/postgres.sh)")
     return url
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_cli(
+    *args: str,
+    cwd: Path,
+    timeout: float = 300,
+    stdin: str | None = None,
+    env: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess:
+    """Run ``nas ARGS`` as a user would, in a new process in ``cwd``, with this checkout's
+    package first on the path; ``env`` adds to (or overrides) the environment."""
+    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    return subprocess.run(
+        [sys.executable, "-m", "nas.cli", *args],
+        cwd=cwd,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "PYTHONPATH": path, **(env or {})},
+    )

@@ -25,32 +25,22 @@ from nas.cli import main
 from nas.search import counted_trials
 from nas.store import artifacts_dir, open_storage, read_study
 
-from ..helpers import LONG_TRIALS_SPACE, write_experiment
+from ..helpers import LONG_TRIALS_SPACE, run_cli, write_experiment
 from ..studies import searched
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def nas(*args: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "nas.cli", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-
-
 @pytest.mark.parametrize("space", ["mlp", "cnn1d", "cnn2d", "rnn"])
 def test_validate_shipped_spaces(space, tmp_path):
-    out = nas("validate", str(ROOT / "search_spaces" / f"{space}.yaml"), cwd=tmp_path)
+    out = run_cli("validate", str(ROOT / "search_spaces" / f"{space}.yaml"), cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     assert "valid space" in out.stdout and "candidates:" in out.stdout
     assert '"layers"' in out.stdout  # the sampled candidate's JSON
 
 
 def test_validate_with_dataset_prints_size(tmp_path):
-    out = nas(
+    out = run_cli(
         "validate", str(ROOT / "search_spaces/cnn2d.yaml"), "--dataset", "digits", cwd=tmp_path
     )
     assert out.returncode == 0, out.stderr
@@ -76,7 +66,7 @@ def test_validate_with_dataset_prints_size(tmp_path):
 def test_validate_errors_exit_2_naming_the_field(text, field, problem, tmp_path):
     path = tmp_path / "bad.yaml"
     path.write_text(text)
-    out = nas("validate", str(path), cwd=tmp_path)
+    out = run_cli("validate", str(path), cwd=tmp_path)
     assert out.returncode == 2
     assert "Traceback" not in out.stderr
     assert str(path) in out.stderr and field in out.stderr and problem in out.stderr
@@ -85,15 +75,15 @@ def test_validate_errors_exit_2_naming_the_field(text, field, problem, tmp_path)
 
 def test_search_then_trials_table(tmp_path):
     exp = write_experiment(tmp_path, trials=2, storage="sqlite:///store.db")
-    out = nas("search", str(exp), cwd=tmp_path)
+    out = run_cli("search", str(exp), cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     assert "trial 0 complete" in out.stderr and "trial 1 complete" in out.stderr
     assert "top trials of t" in out.stdout
-    table = nas("trials", "t", "--storage", "sqlite:///store.db", cwd=tmp_path)
+    table = run_cli("trials", "t", "--storage", "sqlite:///store.db", cwd=tmp_path)
     assert table.returncode == 0, table.stderr
     assert "trials of t, best first" in table.stdout and "architecture" in table.stdout
     # Flags override the file: one more trial into a new study name.
-    out = nas("search", str(exp), "--study", "u", "--trials", "1", cwd=tmp_path)
+    out = run_cli("search", str(exp), "--study", "u", "--trials", "1", cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     study = optuna.load_study(
         study_name="u", storage=open_storage(f"sqlite:///{tmp_path}/store.db")
@@ -103,7 +93,7 @@ def test_search_then_trials_table(tmp_path):
 
 def test_bad_experiment_exit_2_and_no_store(tmp_path):
     exp = write_experiment(tmp_path, sampler="annealing")
-    out = nas("search", str(exp), cwd=tmp_path)
+    out = run_cli("search", str(exp), cwd=tmp_path)
     assert out.returncode == 2
     assert "sampler" in out.stderr and "annealing" in out.stderr
     assert "Traceback" not in out.stderr
@@ -112,7 +102,7 @@ def test_bad_experiment_exit_2_and_no_store(tmp_path):
 
 def test_ray_client_address_exit_2_and_no_store(tmp_path):
     exp = write_experiment(tmp_path)
-    out = nas("search", str(exp), "--address", "ray://head:10001", cwd=tmp_path)
+    out = run_cli("search", str(exp), "--address", "ray://head:10001", cwd=tmp_path)
     assert out.returncode == 2
     assert "--address" in out.stderr and "Ray Client" in out.stderr
     assert "Traceback" not in out.stderr
@@ -122,7 +112,7 @@ def test_ray_client_address_exit_2_and_no_store(tmp_path):
 def test_unknown_study_exit_2(tmp_path):
     write_experiment(tmp_path)
     storage = f"sqlite:///{tmp_path}/x.db"
-    out = nas("trials", "nope", "--storage", storage, cwd=tmp_path)
+    out = run_cli("trials", "nope", "--storage", storage, cwd=tmp_path)
     assert out.returncode == 2
     assert out.stderr.strip() == f"error: no study 'nope' in {storage}; studies there: none"
 
@@ -212,7 +202,7 @@ def test_ctrl_c_keeps_finished_trials_and_resume_finishes(tmp_path):
     finished_before = {t.number for t in study.trials if t.state == TrialState.COMPLETE}
     assert finished_before
 
-    out = nas("search", str(exp), cwd=tmp_path)
+    out = run_cli("search", str(exp), cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     study = optuna.load_study(study_name="t", storage=open_storage(storage))
     assert counted_trials(study) == 6
@@ -262,7 +252,7 @@ def test_a_closed_postgresql_port_exits_3_with_the_password_masked(tmp_path):
     with socket.socket() as closed:
         closed.bind(("127.0.0.1", 0))
         url = f"postgresql://nas:s3cret@127.0.0.1:{closed.getsockname()[1]}/nas"
-        out = nas("search", str(exp), "--storage", url, cwd=tmp_path)
+        out = run_cli("search", str(exp), "--storage", url, cwd=tmp_path)
     assert out.returncode == 3, out.stderr
     line = _one_error_line(out.stderr)
     assert line.startswith(f"error: {url.replace('s3cret', '***')}: cannot connect")

@@ -9,8 +9,6 @@ import io
 import json
 import re
 import shlex
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -24,7 +22,7 @@ from nas.results import load_trials, trials_table, write_table
 from nas.search import load_experiment, run_search, sampler_warnings
 from nas.store import TrialRecord
 
-from ..helpers import write_experiment
+from ..helpers import run_cli, write_experiment
 from ..studies import searched
 
 LONG_REASON = "the worker ran out of memory while compiling " * 4
@@ -226,21 +224,11 @@ def test_the_default_population_is_named_in_the_header(tmp_path):
     assert not any(line.startswith("warning: ") for line in lines)
 
 
-def nas(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "nas.cli", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-
-
 def test_a_search_ends_with_where_the_results_are_and_commands_that_work(tmp_path):
     folder = tmp_path / "work"
     folder.mkdir()
     exp = write_experiment(folder, trials=2, storage="sqlite:///store.db")
-    out = nas("search", str(exp), cwd=folder)
+    out = run_cli("search", str(exp), cwd=folder)
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
     store = f"sqlite:///{folder / 'store.db'}"
@@ -256,7 +244,7 @@ def test_a_search_ends_with_where_the_results_are_and_commands_that_work(tmp_pat
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     for command in commands:
-        run = nas(*shlex.split(command)[1:], cwd=elsewhere)
+        run = run_cli(*shlex.split(command)[1:], cwd=elsewhere)
         assert run.returncode == 0, (command, run.stderr)
     assert (elsewhere / "report" / "index.html").exists()
     assert (elsewhere / "model.py").exists()

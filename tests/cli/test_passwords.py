@@ -7,9 +7,6 @@ NAS_TEST_POSTGRES_URL set, a whole search, report and export run on a real serve
 from __future__ import annotations
 
 import io
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from rich.console import Console
@@ -21,22 +18,12 @@ from nas.results.export import _provenance
 from nas.results.report import _page
 from nas.search import SearchSummary, load_experiment, run_search
 
-from ..helpers import postgres_url, write_experiment
+from ..helpers import postgres_url, run_cli, write_experiment
 
 SECRET = "s3cret-pw"
 # Port 1 on loopback: nothing listens there, so connecting fails at once.
 CLOSED = f"postgresql://nas:{SECRET}@127.0.0.1:1/nas"
 MASKED = "postgresql://nas:***@127.0.0.1:1/nas"
-
-
-def nas(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "nas.cli", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
 
 
 def test_search_header_and_end_line_mask_the_password(tmp_path):
@@ -73,14 +60,14 @@ def test_report_page_and_export_docstring_mask_the_password(tmp_path):
 )
 def test_failing_commands_never_print_the_password(command, tmp_path):
     write_experiment(tmp_path)
-    out = nas(*command, cwd=tmp_path)
+    out = run_cli(*command, cwd=tmp_path)
     assert out.returncode != 0
     assert SECRET not in out.stdout + out.stderr
 
 
 def test_bad_store_location_message_is_masked(tmp_path):
     write_experiment(tmp_path)
-    out = nas("search", "exp.yaml", "--storage", f"nas:{SECRET}@127.0.0.1/nas", cwd=tmp_path)
+    out = run_cli("search", "exp.yaml", "--storage", f"nas:{SECRET}@127.0.0.1/nas", cwd=tmp_path)
     assert out.returncode == 2
     assert out.stderr.startswith("error: command line: --storage: 'nas:***@127.0.0.1/nas' is")
 
@@ -101,11 +88,11 @@ def test_a_real_postgresql_search_report_and_export_never_show_the_password(tmp_
         study=study,
         artifacts="{keep_weights: all}",
     )
-    outputs = [nas("search", str(exp), cwd=tmp_path)]
-    outputs.append(nas("trials", study, "--storage", url, cwd=tmp_path))
-    outputs.append(nas("report", study, "--storage", url, "--output", "r", cwd=tmp_path))
+    outputs = [run_cli("search", str(exp), cwd=tmp_path)]
+    outputs.append(run_cli("trials", study, "--storage", url, cwd=tmp_path))
+    outputs.append(run_cli("report", study, "--storage", url, "--output", "r", cwd=tmp_path))
     outputs.append(
-        nas(
+        run_cli(
             "export",
             study,
             "--storage",

@@ -5,8 +5,6 @@ searches through the ``nas`` command)."""
 from __future__ import annotations
 
 import io
-import subprocess
-import sys
 from pathlib import Path
 
 import optuna
@@ -16,7 +14,7 @@ from rich.console import Console
 from nas.cli.console import ConsoleReporter
 from nas.store import TrialRecord, open_storage
 
-from ..helpers import write_experiment
+from ..helpers import run_cli, write_experiment
 
 NAME = "<x>[bold]x[/bold][/]:smile:"
 REASON = "[bold]boom[/bold] [/] :fire: \x1b[31mred"
@@ -26,19 +24,9 @@ CELL = "[b]boom[/b][/]:fire:\x1b[2J"
 SHOWN_CELL = "[b]boom[/b][/]:fire:\\x1b[2J"
 
 
-def nas(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "nas.cli", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-
-
 def test_search_and_trials_print_a_markup_name_and_reason_as_text(tmp_path):
     exp = write_experiment(tmp_path, trials=1, training="{epochs: 1}", storage="sqlite:///s.db")
-    out = nas("search", str(exp), "--study", NAME, cwd=tmp_path)
+    out = run_cli("search", str(exp), "--study", NAME, cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     assert f"study {NAME} · sqlite:///s.db" in out.stderr
     assert f"counted in study {NAME} (" in out.stderr
@@ -47,7 +35,7 @@ def test_search_and_trials_print_a_markup_name_and_reason_as_text(tmp_path):
     # A failure reason as the store holds it, shown by `nas trials`.
     study = optuna.load_study(study_name=NAME, storage=open_storage(f"sqlite:///{tmp_path}/s.db"))
     study.add_trial(create_trial(state=TrialState.FAIL, user_attrs={"fail_reason": CELL}))
-    table = nas("trials", NAME, "--storage", "sqlite:///s.db", cwd=tmp_path)
+    table = run_cli("trials", NAME, "--storage", "sqlite:///s.db", cwd=tmp_path)
     assert table.returncode == 0, table.stderr
     assert f"trials of {NAME}, best first" in table.stdout
     assert SHOWN_CELL in table.stdout and "\x1b" not in table.stdout
@@ -78,6 +66,6 @@ def test_validate_prints_the_file_and_space_names_as_text(tmp_path):
     at = next(i for i, line in enumerate(lines) if line.startswith("name:"))
     lines[at] = 'name: "[bold]s[/]:smile:"'
     (tmp_path / "[red]sp.yaml").write_text("\n".join(lines) + "\n")
-    out = nas("validate", "[red]sp.yaml", cwd=tmp_path)
+    out = run_cli("validate", "[red]sp.yaml", cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     assert "[red]sp.yaml: valid space '[bold]s[/]:smile:'" in out.stdout

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import optuna
@@ -19,7 +16,7 @@ from nas.store import (
     save_weights,
 )
 
-from ..helpers import write_experiment
+from ..helpers import run_cli, write_experiment
 
 
 def make_study(url: str, name: str, values: list[float | None], objectives=None) -> None:
@@ -116,20 +113,8 @@ def test_delete_of_an_unknown_study_names_the_studies_there(store, capsys):
     assert [s.name for s in list_studies(store)] == ["a", "b"]
 
 
-def run_nas(*args: str, cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "nas.cli", *args],
-        cwd=cwd,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
-    )
-
-
 def test_delete_on_a_piped_stdin_without_yes_refuses(store, tmp_path):
-    out = run_nas("delete", "b", "--storage", store, cwd=tmp_path, stdin="y\n")
+    out = run_cli("delete", "b", "--storage", store, cwd=tmp_path, stdin="y\n")
     assert out.returncode == 2
     assert "--yes" in out.stderr and "not a terminal" in out.stderr
     assert [s.name for s in list_studies(store)] == ["a", "b"]
@@ -139,15 +124,15 @@ def test_search_studies_delete_as_a_user_runs_them(tmp_path):
     exp = write_experiment(
         tmp_path, "artifacts: {keep_weights: all}\n", trials=2, storage="sqlite:///store.db"
     )
-    assert run_nas("search", str(exp), cwd=tmp_path).returncode == 0
-    listed = run_nas("studies", "--storage", "sqlite:///store.db", cwd=tmp_path)
+    assert run_cli("search", str(exp), cwd=tmp_path).returncode == 0
+    listed = run_cli("studies", "--storage", "sqlite:///store.db", cwd=tmp_path)
     assert listed.returncode == 0, listed.stderr
     assert "val_accuracy" in listed.stdout and " t " in listed.stdout
     folder = artifacts_dir("sqlite:///store.db", "t")
     assert len(list((tmp_path / folder).glob("trial_*.msgpack"))) == 2
-    gone = run_nas("delete", "t", "--yes", "--storage", "sqlite:///store.db", cwd=tmp_path)
+    gone = run_cli("delete", "t", "--yes", "--storage", "sqlite:///store.db", cwd=tmp_path)
     assert gone.returncode == 0, gone.stderr
     assert "2 weight file(s)" in gone.stdout
     assert not (tmp_path / folder).exists()
-    listed = run_nas("studies", "--storage", "sqlite:///store.db", cwd=tmp_path)
+    listed = run_cli("studies", "--storage", "sqlite:///store.db", cwd=tmp_path)
     assert "no studies in" in listed.stdout

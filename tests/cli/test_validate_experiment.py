@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,7 +11,7 @@ from nas.cli import main
 from nas.config import file_kind
 from nas.errors import SpecError
 
-from ..helpers import write_experiment
+from ..helpers import run_cli, write_experiment
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -21,15 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def nas(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     # Libraries keep caches under HOME (matplotlib's font list); the command's own writes
     # would land in the working folder or beside the store, both under ``cwd``.
-    env = {**os.environ, "HOME": str(cwd.parent / f"{cwd.name}-home")}
-    return subprocess.run(
-        [sys.executable, "-m", "nas.cli", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=env,
-    )
+    return run_cli(*args, cwd=cwd, env={"HOME": str(cwd.parent / f"{cwd.name}-home")})
 
 
 def files_under(folder: Path) -> set[Path]:
