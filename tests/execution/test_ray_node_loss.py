@@ -20,12 +20,12 @@ from nas.store import open_storage
 
 from ..helpers import LONG_TRIALS_SPACE, write_experiment
 
-TRIALS = 4
+TRIALS = 2
 
 
 def test_search_survives_its_local_raylet_dying(tmp_path):
     path = write_experiment(
-        tmp_path, trials=TRIALS, training="{epochs: 100}", space=LONG_TRIALS_SPACE
+        tmp_path, trials=TRIALS, training="{epochs: 60}", space=LONG_TRIALS_SPACE
     )
     storage = f"sqlite:///{tmp_path / 'store.db'}"
     env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}

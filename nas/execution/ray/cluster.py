@@ -46,10 +46,11 @@ class RaySession:
     session_dir: Path | None = None
 
     def close(self) -> None:
-        """Disconnect (and stop a started instance); a no-op when Ray was already running."""
+        """Disconnect (and stop a started instance); a no-op when Ray was already running, or
+        when this describes another process's hold (``owned`` False)."""
         if self.owned and ray.is_initialized():
             ray.shutdown()
-        if self.session_dir is not None:
+        if self.owned and self.session_dir is not None:
             (self.session_dir / MARKER).unlink(missing_ok=True)
 
 

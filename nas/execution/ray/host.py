@@ -1,0 +1,338 @@
+"""The Ray driver in a process of its own, so that the search driver outlives its Ray node.
+
+Ray ends a driver process when the raylet of its node dies (the object store goes with it),
+and the search driver alone writes the store: it must see the loss and go on. So where this
+process has not connected to Ray itself, :class:`Host` starts ``python -m
+nas.execution.ray.host``, a child that connects to Ray (:func:`open_pool`: a private local
+instance, or the cluster) and runs the :class:`~nas.execution.ray.pool.WorkerPool`. The two
+talk over a private socket pair, one request at a time:
+
+- search driver to host: ``("submit", job)``, ``("wait", timeout)``, ``("call", name, args)``,
+  and ``("stop", bool)``, the answer to an epoch;
+- host to search driver: ``("ready", info)`` once, then ``("epoch", number, epoch, metrics)``
+  during a wait, ``("result", value)``, ``("error", error)``, or ``("lost", cause)`` before it
+  exits, when its pool raised :class:`~nas.execution.ray.pool.NodesLost`.
+
+The host's output (Ray's own log lines among it) goes to a log file, not the terminal. It runs
+in a session of its own, so Ctrl-C reaches the search driver only, which then closes the
+socket; a host whose search driver is gone stops its Ray session and exits. :class:`Host`
+raises :class:`HostLost` when the host exits, reports its nodes lost, or the raylet of the
+local instance it started exits (Ray would end the host a while later).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import math
+import os
+import pickle
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import traceback
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+import psutil
+import ray
+
+import nas
+from nas.errors import SpecError
+from nas.execution.base import EpochReport, Placement
+from nas.execution.job import TrialJob, TrialOutcome
+from nas.execution.ray.cluster import RaySession, connect
+from nas.execution.ray.pool import NodesLost, WorkerPool, node_entry
+from nas.processes import alive
+from nas.training import TrainConfig
+
+CALLS = ("worker_info", "slot_of", "trace_counts")  # pool methods the search driver may call
+WATCH_S = 0.5  # how often a waiting search driver checks the local raylet
+EXIT_WAIT_S = 60.0  # for a host to stop its Ray session and exit
+
+
+class HostLost(Exception):
+    """The host is gone or its nodes are; ``str(err)`` is one line naming the node and how."""
+
+
+def open_pool(
+    data: Any,
+    config: TrainConfig,
+    execution: Placement,
+    *,
+    source: str | Path,
+    poll_wait: float,
+    stop_grace: float,
+) -> tuple[RaySession, WorkerPool]:
+    """Connect this process to Ray (see :func:`~nas.execution.ray.cluster.connect`) and start
+    the pool; a started instance is stopped again where that fails. Raises
+    :class:`SpecError` when a local instance lacks the GPUs ``workers`` trials need."""
+    session = connect(execution.address, num_cpus=local_cpus(execution))
+    try:
+        if session.started:
+            check_gpus(execution, source)
+        pool = WorkerPool(data, config, execution, poll_wait=poll_wait, stop_grace=stop_grace)
+    except BaseException:
+        session.close()
+        raise
+    return session, pool
+
+
+def local_cpus(execution: Placement) -> int:
+    """CPUs a local instance declares: the machine's, or enough for ``workers`` trials at a
+    time, so asking for more trials than cores shares the cores rather than leaving trials
+    waiting for actors that can never start."""
+    wanted = math.ceil(execution.workers * execution.cpus_per_trial)
+    return max(os.cpu_count() or 1, wanted)
+
+
+def check_gpus(execution: Placement, source: str | Path) -> None:
+    """GPUs cannot be shared beyond what a local instance has: refuse what cannot run."""
+    wanted = execution.workers * execution.gpus_per_trial
+    have = ray.cluster_resources().get("GPU", 0.0)
+    if wanted > have:
+        raise SpecError(
+            source,
+            "execution.gpus_per_trial",
+            f"{execution.workers} trial(s) at a time with {execution.gpus_per_trial:g} GPU each "
+            f"need {wanted:g} GPU(s) but this machine has {have:g}; lower execution.workers or "
+            "execution.gpus_per_trial, or join a cluster with --address",
+        )
+
+
+class Host:
+    """The search driver's handle on a host process; starts it and waits until it is ready.
+
+    ``params`` are :func:`open_pool`'s arguments. Raises what :func:`open_pool` raised in the
+    host, or :class:`HostLost` where the host died starting. ``session`` describes the host's
+    hold on Ray (never closed from here); ``node``/``node_ip`` its Ray node.
+    """
+
+    restartable = True  # another host can be started where this one is lost
+
+    def __init__(self, params: dict[str, Any]) -> None:
+        fd, self.log = tempfile.mkstemp(prefix="nas-ray-driver-", suffix=".log")
+        ours, theirs = socket.socketpair()
+        env = dict(os.environ)
+        # The host imports this copy of the package, whatever the working directory.
+        root = str(Path(nas.__file__).resolve().parent.parent)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "nas.execution.ray.host", str(theirs.fileno())],
+                pass_fds=(theirs.fileno(),),
+                stdin=subprocess.DEVNULL,
+                stdout=fd,
+                stderr=fd,
+                env=env,
+                start_new_session=True,
+            )
+        except BaseException:
+            ours.close()
+            Path(self.log).unlink(missing_ok=True)
+            raise
+        finally:
+            os.close(fd)
+            theirs.close()
+        self._conn = Connection(ours.detach())
+        self.raylet: int | None = None
+        self.node, self.node_ip = "?", "?"
+        try:
+            self._send(params)
+            kind, value = self._recv()
+            if kind == "error":
+                raise _restore(value)
+        except BaseException as err:
+            self.close(keep_log=isinstance(err, HostLost))  # its log says why it died
+            raise
+        self.node, self.node_ip, self.raylet = value["node"], value["node_ip"], value["raylet"]
+        self.session = RaySession(
+            address=value["address"],
+            started=value["started"],
+            owned=False,
+            session_dir=Path(value["session_dir"]) if value["session_dir"] else None,
+        )
+
+    def submit(self, job: TrialJob) -> None:
+        self._send(("submit", job))
+
+    def wait(self, on_epoch: EpochReport, timeout: float | None) -> list[TrialOutcome]:
+        self._send(("wait", timeout))
+        while True:
+            message = self._recv()
+            if message[0] != "epoch":
+                return self._value(message)
+            self._send(("stop", bool(on_epoch(*message[1:]))))
+
+    def call(self, name: str, *args: Any) -> Any:
+        self._send(("call", name, args))
+        return self._value(self._recv())
+
+    def close(self, *, grace: float = EXIT_WAIT_S, keep_log: bool = False) -> None:
+        """Close the socket (the host then stops its Ray session and exits) and wait for the
+        host to exit, killing it past ``grace`` seconds; ``keep_log`` keeps its output file
+        (:attr:`log`). Idempotent."""
+        self._conn.close()
+        try:
+            self.process.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            self.kill()
+        if not keep_log:
+            Path(self.log).unlink(missing_ok=True)
+
+    def kill(self) -> None:
+        """End the host at once (its local instance's survivors are stopped by the next
+        local start, see :func:`~nas.execution.ray.cluster.stop_orphans`)."""
+        with contextlib.suppress(ProcessLookupError):
+            self.process.kill()
+        self.process.wait()
+
+    def _value(self, message: tuple) -> Any:
+        if message[0] == "result":
+            return message[1]
+        if message[0] == "error":
+            raise _restore(message[1])
+        raise HostLost(message[1])  # "lost": the host names the node
+
+    def _send(self, message: Any) -> None:
+        try:
+            self._conn.send(message)
+        except OSError:
+            raise HostLost(self._exit_cause()) from None
+
+    def _recv(self) -> Any:
+        while not self._conn.poll(WATCH_S):
+            if self.raylet is not None and not alive(self.raylet):
+                self.kill()
+                raise HostLost(f"{self._where()} went down: its raylet (pid {self.raylet}) exited")
+        try:
+            return self._conn.recv()
+        except (EOFError, OSError):
+            raise HostLost(self._exit_cause()) from None
+
+    def _where(self) -> str:
+        return f"Ray node {self.node} ({self.node_ip})"
+
+    def _exit_cause(self) -> str:
+        try:
+            status = self.process.wait(timeout=EXIT_WAIT_S)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            status = self.process.returncode
+        if self.node == "?":
+            return (
+                f"the Ray driver process (pid {self.process.pid}) exited with status {status} "
+                f"before it was ready; its output is in {self.log}"
+            )
+        return (
+            f"the Ray driver process (pid {self.process.pid}) on {self._where()} exited with "
+            f"status {status}"
+        )
+
+
+def _portable(err: BaseException) -> tuple:
+    """``err`` in a form that crosses the socket (a SpecError's arguments are its fields)."""
+    if isinstance(err, SpecError):
+        return ("spec", err.source, err.field, err.problem)
+    try:
+        pickle.loads(pickle.dumps(err))
+    except Exception:
+        text = f"{type(err).__name__}: {err}"
+        return ("text", text, "".join(traceback.format_exception(err)))
+    return ("pickle", err)
+
+
+def _restore(portable: tuple) -> BaseException:
+    if portable[0] == "spec":
+        return SpecError(*portable[1:])
+    if portable[0] == "pickle":
+        return portable[1]
+    return RuntimeError(f"{portable[1]} (in the Ray driver process)\n{portable[2]}")
+
+
+# -- the host process ---------------------------------------------------------------------
+
+
+def _serve(conn: Connection, pool: WorkerPool) -> None:
+    """Answer the search driver's requests until it closes the socket (EOFError)."""
+
+    def answer(message: tuple) -> None:
+        if message[0] == "call" and message[1] in CALLS:
+            _reply(conn, lambda: getattr(pool, message[1])(*message[2]))
+        else:
+            raise RuntimeError(f"unexpected request {message[0]!r}")
+
+    def on_epoch(number: int, epoch: int, metrics: dict[str, float]) -> bool:
+        conn.send(("epoch", number, epoch, metrics))
+        while (message := conn.recv())[0] != "stop":
+            answer(message)  # the search driver may ask about workers meanwhile
+        return bool(message[1])
+
+    while True:
+        message = conn.recv()
+        if message[0] == "submit":
+            pool.submit(message[1])
+        elif message[0] == "wait":
+            _reply(conn, functools.partial(pool.wait, on_epoch, message[1]))
+        else:
+            answer(message)
+
+
+def _reply(conn: Connection, compute: Any) -> None:
+    try:
+        value = compute()
+    except (NodesLost, EOFError, OSError):
+        raise
+    except Exception as err:
+        conn.send(("error", _portable(err)))
+    else:
+        conn.send(("result", value))
+
+
+def main(fd: int) -> int:
+    """The host process: see the module docstring."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the search driver decides when to stop
+    os.set_inheritable(fd, False)  # Ray's processes must not hold the search driver's socket
+    conn = Connection(fd)
+    try:
+        params = conn.recv()
+        session, pool = open_pool(**params)
+    except EOFError:
+        return 1
+    except BaseException as err:
+        with contextlib.suppress(OSError):
+            conn.send(("error", _portable(err)))
+        return 1
+    raylet = None
+    if session.started:
+        mine = psutil.Process().children()
+        raylet = next((p.pid for p in mine if p.name() == "raylet"), None)
+    info = {
+        "node": pool.node,
+        "node_ip": str((node_entry(pool.node) or {}).get("NodeManagerAddress", "?")),
+        "raylet": raylet,
+        "address": session.address,
+        "started": session.started,
+        "session_dir": str(session.session_dir) if session.session_dir else None,
+    }
+    try:
+        conn.send(("ready", info))
+        _serve(conn, pool)
+    except (EOFError, OSError):
+        pass  # the search driver is gone or done
+    except NodesLost as err:
+        with contextlib.suppress(OSError):
+            conn.send(("lost", str(err)))
+        return 3
+    finally:
+        pool.shutdown()
+        session.close()
+        conn.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(int(sys.argv[1])))
