@@ -17,6 +17,7 @@ import contextlib
 import json
 import logging
 import os
+import re
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -85,13 +86,15 @@ def connect(
     """Join the cluster at ``address`` or start a local loopback instance (``None``).
 
     ``num_cpus``/``num_gpus`` size a local instance (default: what the machine has); they are
-    ignored when joining. Raises ``ConnectionError`` when the cluster cannot be reached.
+    ignored when joining. Raises ``ConnectionError`` when the cluster cannot be reached
+    (at once where nothing listens at a ``host:port`` address).
     """
     if ray.is_initialized():
         return RaySession(address=address, started=False, owned=False)
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     quiet = {"log_to_driver": False, "logging_level": logging.ERROR}
     if address:
+        probe(address)
         guard = loopback_only() if is_loopback(address) else contextlib.nullcontext()
         with guard:
             ray.init(address=address, **quiet)
@@ -116,6 +119,21 @@ def connect(
         owned=True,
         session_dir=session_dir,
     )
+
+
+def probe(address: str, timeout: float = 10.0) -> None:
+    """Raise ``ConnectionError`` where nothing accepts connections at a ``host:port``
+    cluster address: Ray itself retries such an address for minutes. Other forms (``auto``,
+    ``ray://...``) are left to Ray."""
+    match = re.fullmatch(r"\[?([^\[\]/]+?)\]?:(\d+)", address)
+    if "://" in address or not match:
+        return
+    try:
+        with socket.create_connection((match[1], int(match[2])), timeout=timeout):
+            pass
+    except OSError as err:
+        why = err.strerror or type(err).__name__
+        raise ConnectionError(f"cannot reach the Ray cluster at {address}: {why}") from None
 
 
 def stop_orphans(temp_dir: Path | None = None) -> list[int]:

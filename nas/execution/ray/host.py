@@ -16,8 +16,8 @@ talk over a private socket pair, one request at a time:
 The host's output (Ray's own log lines among it) goes to a log file, not the terminal. It runs
 in a session of its own, so Ctrl-C reaches the search driver only, which then closes the
 socket; a host whose search driver is gone stops its Ray session and exits. :class:`Host`
-raises :class:`HostLost` when the host exits, reports its nodes lost, or the raylet of the
-local instance it started exits (Ray would end the host a while later).
+raises :class:`HostLost` when the host exits, reports its nodes lost, or the raylet of its
+node exits where that runs on this machine (Ray would end the host a while later).
 """
 
 from __future__ import annotations
@@ -233,6 +233,16 @@ class Host:
         )
 
 
+def raylet_of(node: str) -> int | None:
+    """Process id of the raylet of Ray node ``node`` where it runs on this machine (a raylet
+    names its node on its command line), else None."""
+    flag = f"--node_id={node}"
+    for proc in psutil.process_iter(["name", "cmdline"]):
+        if proc.info["name"] == "raylet" and flag in (proc.info["cmdline"] or ()):
+            return proc.pid
+    return None
+
+
 def _portable(err: BaseException) -> tuple:
     """``err`` in a form that crosses the socket (a SpecError's arguments are its fields)."""
     if isinstance(err, SpecError):
@@ -306,14 +316,10 @@ def main(fd: int) -> int:
         with contextlib.suppress(OSError):
             conn.send(("error", _portable(err)))
         return 1
-    raylet = None
-    if session.started:
-        mine = psutil.Process().children()
-        raylet = next((p.pid for p in mine if p.name() == "raylet"), None)
     info = {
         "node": pool.node,
         "node_ip": str((node_entry(pool.node) or {}).get("NodeManagerAddress", "?")),
-        "raylet": raylet,
+        "raylet": raylet_of(pool.node),
         "address": session.address,
         "started": session.started,
         "session_dir": str(session.session_dir) if session.session_dir else None,
