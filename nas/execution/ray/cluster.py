@@ -122,9 +122,9 @@ def connect(
 
 
 def probe(address: str, timeout: float = 10.0) -> None:
-    """Raise ``ConnectionError`` where nothing accepts connections at a ``host:port``
-    cluster address: Ray itself retries such an address for minutes. Other forms (``auto``,
-    ``ray://...``) are left to Ray."""
+    """Raise ``ConnectionError`` where nothing accepts connections at ``address``, a
+    ``host:port`` (a cluster's, which Ray itself retries for minutes, or a raylet's). Other
+    forms (``auto``, ``ray://...``) pass."""
     match = re.fullmatch(r"\[?([^\[\]/]+?)\]?:(\d+)", address)
     if "://" in address or not match:
         return

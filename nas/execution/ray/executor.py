@@ -29,7 +29,7 @@ import ray
 from nas.errors import UserError
 from nas.execution.base import EpochReport, Executor, Placement
 from nas.execution.job import TrialJob, TrialOutcome
-from nas.execution.ray.cluster import RaySession
+from nas.execution.ray.cluster import RaySession, stop_orphans
 from nas.execution.ray.host import Host, HostLost, open_pool
 from nas.execution.ray.pool import NodesLost, WorkerPool
 from nas.training import TrainConfig
@@ -98,6 +98,7 @@ class RayExecutor(Executor):
         self._jobs: dict[int, list[dict[str, float]]] = {}  # in flight: epochs seen so far
         self._losses = 0
         self._broken: RayLost | None = None
+        self._lost: str | None = None  # the host was found gone by submit; wait handles it
         self._backend: Host | _InProcess
         if ray.is_initialized():
             self._backend = _InProcess(*open_pool(**self._params))
@@ -122,7 +123,11 @@ class RayExecutor(Executor):
         if self._broken is not None:
             raise self._broken
         self._jobs[job.trial_number] = []
-        self._backend.submit(job)
+        if self._lost is None:
+            try:
+                self._backend.submit(job)
+            except HostLost as err:  # the next wait fails this job with the others
+                self._lost = str(err)
 
     def in_flight(self) -> list[int]:
         return list(self._jobs)
@@ -136,8 +141,11 @@ class RayExecutor(Executor):
             return on_epoch(number, epoch, metrics)
 
         try:
+            if self._lost is not None:
+                raise HostLost(self._lost)
             outcomes = self._backend.wait(forward, timeout)
         except (HostLost, NodesLost) as err:
+            self._lost = None
             outcomes = self._lose(str(err))
         else:
             self._losses = 0 if outcomes else self._losses
@@ -178,12 +186,14 @@ class RayExecutor(Executor):
         lost = self._backend
         lost.close(grace=LOST_GRACE_S, keep_log=True)
         rerun = "then run the same command again to resume"
+        keep_log = False
         if not lost.restartable:
             self._broken = RayLost(
                 f"{cause}; the search runs on the Ray this process connected to, which it "
                 f"cannot restart: check that Ray (ray status), {rerun}"
             )
-        elif self._losses > MAX_LOSSES:
+        elif self._losses >= MAX_LOSSES:
+            keep_log = True
             self._broken = RayLost(
                 f"{cause}, and Ray lost this search's nodes {self._losses} times in a row "
                 f"before any trial came back; see Ray's output in {lost.log}, {rerun}"
@@ -195,8 +205,10 @@ class RayExecutor(Executor):
                 self._broken = RayLost(f"{cause}, and {self._cannot_restart(err)}, {rerun}")
             else:
                 self.session = self._backend.session
-                if lost.log:
-                    Path(lost.log).unlink(missing_ok=True)
+        if self._broken is not None and lost.session.started:
+            stop_orphans()  # what the lost local instance left; a restart's start does it too
+        if lost.log and not keep_log:
+            Path(lost.log).unlink(missing_ok=True)
         return outcomes
 
     def _cannot_restart(self, err: Exception) -> str:

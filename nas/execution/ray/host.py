@@ -3,7 +3,7 @@
 Ray ends a driver process when the raylet of its node dies (the object store goes with it),
 and the search driver alone writes the store: it must see the loss and go on. So where this
 process has not connected to Ray itself, :class:`Host` starts ``python -m
-nas.execution.ray.host``, a child that connects to Ray (:func:`open_pool`: a private local
+nas.execution.ray``, a child that connects to Ray (:func:`open_pool`: a private local
 instance, or the cluster) and runs the :class:`~nas.execution.ray.pool.WorkerPool`. The two
 talk over a private socket pair, one request at a time:
 
@@ -122,7 +122,7 @@ class Host:
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
         try:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "nas.execution.ray.host", str(theirs.fileno())],
+                [sys.executable, "-m", "nas.execution.ray", str(theirs.fileno())],
                 pass_fds=(theirs.fileno(),),
                 stdin=subprocess.DEVNULL,
                 stdout=fd,
@@ -338,7 +338,3 @@ def main(fd: int) -> int:
         session.close()
         conn.close()
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(int(sys.argv[1])))

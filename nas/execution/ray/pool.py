@@ -20,8 +20,8 @@ How a trial runs, seen from the driver:
 - an actor that dies fails its trial with ``worker_died`` set, so the driver may retry it, and
   is replaced. The reason is ``worker died: ...`` for a lost process, ``node lost: Ray node
   ID (IP) ...`` where its node is gone; then the replacement goes to a node left, and the
-  pool runs on fewer workers while there is no room for it. Where the lost node is the
-  driver's own, or no node has had room for any worker for ``start_timeout`` seconds,
+  pool runs on fewer workers while there is no room for it. Where the lost node is this
+  process's own, or no node has had room for any worker for ``start_timeout`` seconds,
   :class:`NodesLost` is raised: this pool cannot go on.
 
 Only the search driver writes the store: actors return :class:`~nas.execution.job.TrialOutcome`
@@ -44,11 +44,13 @@ from ray.exceptions import RayActorError, RayError, RayTaskError
 from nas.execution.base import EpochReport, Placement
 from nas.execution.job import TrialJob, TrialOutcome
 from nas.execution.ray.actor import Progress, TrialWorker, timeout_reason
+from nas.execution.ray.cluster import probe
 from nas.training import TrainConfig
 
 MAX_CONCURRENCY = 4  # run, poll, and room for info/trace_counts calls
 GPU_MEMORY_HEADROOM = 0.9  # of a GPU share, for XLA's allocator; the rest is CUDA's context
 START_TIMEOUT = 300.0  # seconds a pool that lost a node waits for room for any worker
+RAYLET_PROBE_S = 5.0  # for a raylet to accept a connection, where its actor died
 
 
 class NodesLost(Exception):
@@ -269,10 +271,13 @@ class WorkerPool:
         try:
             outcome: TrialOutcome = ray.get(running.run_ref)
         except RayActorError as err:
-            lost = self._lost_node(running.slot)
+            # This process's own node first: actors that never started have no node known.
+            for node in (self.node, self._nodes.get(running.slot)):
+                lost = None if node is None else _dead(node)
+                if lost is not None:
+                    break
             if lost is not None and lost[0] == self.node:
-                own = f"Ray node {lost[0]} ({lost[1]}), this driver's own, is gone"
-                raise NodesLost(own) from err
+                raise NodesLost(f"Ray node {lost[0]} ({lost[1]}) is gone") from err
             self._replace(running.slot)
             if lost is not None:
                 self._lost_at = time.monotonic() if self._lost_at is None else self._lost_at
@@ -301,15 +306,6 @@ class WorkerPool:
                 on_epoch(number, int(metrics["epoch"]), dict(metrics))
         self._idle.append(running.slot)
         return outcome
-
-    def _lost_node(self, slot: int) -> tuple[str, str] | None:
-        """(id, address) of the node the actor of ``slot`` ran on where Ray has that node dead;
-        None where it is alive or not known."""
-        node = self._nodes.get(slot)
-        entry = None if node is None else node_entry(node)
-        if node is None or entry is None or entry.get("Alive", True):
-            return None
-        return node, str(entry.get("NodeManagerAddress", "?"))
 
     def _next_deadline(self) -> float:
         """When the next overdue trial must be ended."""
@@ -340,6 +336,24 @@ class WorkerPool:
                 )
             )
         return outcomes
+
+
+def _dead(node: str) -> tuple[str, str] | None:
+    """(id, address) of ``node`` where Ray has it dead or its raylet refuses connections;
+    None where it is alive or unknown. Ray tells an actor's death before it has found the
+    node dead (that takes its health checks, seconds): the raylet's port tells at once."""
+    entry = node_entry(node)
+    if entry is None:
+        return None
+    address = str(entry.get("NodeManagerAddress", "?"))
+    if entry.get("Alive", True):
+        try:
+            probe(f"{address}:{entry.get('NodeManagerPort')}", timeout=RAYLET_PROBE_S)
+        except ConnectionError:
+            pass
+        else:
+            return None
+    return node, address
 
 
 def node_entry(node: str) -> dict[str, Any] | None:
