@@ -13,7 +13,8 @@ talk over a private socket pair, one request at a time:
   during a wait, ``("result", value)``, ``("error", error)``, or ``("lost", cause)`` before it
   exits, when its pool raised :class:`~nas.execution.ray.pool.NodesLost`.
 
-The host's output (Ray's own log lines among it) goes to a log file, not the terminal. It runs
+The host's output (Ray's own log lines among it) goes to a log file, not the terminal; SIGUSR1
+writes the host's Python stacks there. It runs
 in a session of its own, so Ctrl-C reaches the search driver only, which then closes the
 socket; a host whose search driver is gone stops its Ray session and exits. :class:`Host`
 raises :class:`HostLost` when the host exits, reports its nodes lost, or the raylet of its
@@ -23,6 +24,7 @@ node exits where that runs on this machine (Ray would end the host a while later
 from __future__ import annotations
 
 import contextlib
+import faulthandler
 import functools
 import math
 import os
@@ -122,7 +124,7 @@ class Host:
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
         try:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "nas.execution.ray", str(theirs.fileno())],
+                [sys.executable, "-m", "nas.execution.ray", str(theirs.fileno()), self.log],
                 pass_fds=(theirs.fileno(),),
                 stdin=subprocess.DEVNULL,
                 stdout=fd,
@@ -302,9 +304,11 @@ def _reply(conn: Connection, compute: Any) -> None:
         conn.send(("result", value))
 
 
-def main(fd: int) -> int:
-    """The host process: see the module docstring."""
+def main(fd: int, log: str | None = None) -> int:
+    """The host process: see the module docstring. ``log`` is its output file, removed when
+    it ends normally (its search driver may have died and cannot)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the search driver decides when to stop
+    faulthandler.register(signal.SIGUSR1, all_threads=True)  # stacks to the log, on demand
     os.set_inheritable(fd, False)  # Ray's processes must not hold the search driver's socket
     conn = Connection(fd)
     try:
@@ -337,4 +341,6 @@ def main(fd: int) -> int:
         pool.shutdown()
         session.close()
         conn.close()
+    if log is not None:
+        Path(log).unlink(missing_ok=True)
     return 0
