@@ -1,6 +1,7 @@
-"""Errors that users see: each names what was wrong (a file and field, a study, a flag) and
-the problem. The ``nas`` command prints a :class:`UserError` as one paragraph and exits with
-status 2; any other exception is a bug and keeps its traceback."""
+"""Errors that users see: each names what was wrong (a file and field, a study, a flag, a
+store) and the problem. The ``nas`` command prints a :class:`UserError` as one paragraph and
+exits with status 2, an :class:`EnvironmentFault` (the machine or network failed, not the
+request) as one line with status 3; any other exception is a bug and keeps its traceback."""
 
 from __future__ import annotations
 
@@ -24,6 +25,39 @@ class SpecError(UserError, ValueError):
         self.field = field
         self.problem = problem
         where = f"{self.source}: {field}" if field else self.source
+        super().__init__(f"{where}: {problem}")
+
+
+class StoreError(UserError):
+    """The results store named cannot be used as given: an unknown kind of URL, a folder
+    that does not exist, a file that is not a store, or no store where a command reads one.
+
+    ``url`` is the store as shown to users (password masked, an SQLite path made absolute),
+    ``problem`` one sentence saying what is wrong and what to do.
+    """
+
+    def __init__(self, url: str, problem: str) -> None:
+        self.url = url
+        self.problem = problem
+        super().__init__(f"{url}: {problem}")
+
+
+class NoStore(StoreError):
+    """A command that only reads found no store at the location (nothing was created)."""
+
+
+class EnvironmentFault(Exception):
+    """A fault of the machine or the network that the user's request did not cause: a
+    database server that cannot be reached, a read-only store, a full disk.
+
+    ``where`` is the store (as shown to users) or file concerned, ``problem`` one sentence
+    with what to do; once the cause is fixed, the same command continues where it stopped
+    (finished trials are kept).
+    """
+
+    def __init__(self, where: str, problem: str) -> None:
+        self.where = where
+        self.problem = problem
         super().__init__(f"{where}: {problem}")
 
 

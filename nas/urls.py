@@ -23,9 +23,14 @@ def is_store_url(url: str) -> bool:
 
 
 def public_url(url: str) -> str:
-    """``url`` fit to print or write into a file: a database URL's password is masked."""
+    """``url`` fit to print or write into a file: a database URL's password is masked, and
+    so is whatever follows the first ``:`` before an ``@`` in a string that is no URL (a
+    mistyped one such as ``postgresql:/user:pw@host/db``); a journal file path is kept."""
     if "://" not in url:
-        return url
+        credentials, at, host = url.rpartition("@")
+        if not at or ":" not in credentials or is_journal(url):
+            return url
+        return f"{credentials.split(':', 1)[0]}:***@{host}"
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
 

@@ -12,7 +12,7 @@ from pathlib import Path
 def cmd_validate(args: argparse.Namespace) -> int:
     import json
 
-    from nas.cli.console import stdout_console
+    from nas.cli.console import plain, stdout_console
     from nas.data import load_dataset
     from nas.model import model_stats
     from nas.space import RandomSuggest, load_space
@@ -20,7 +20,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     console = stdout_console()
     space = load_space(args.space)
     size = space.cardinality()
-    console.print(f"{args.space}: valid space {space.name!r} (input: {space.input_kind})")
+    # File names and the space's name are the user's text: printed as text (plain).
+    console.print(plain(f"{args.space}: valid space {space.name!r} (input: {space.input_kind})"))
     console.print(
         f"candidates: {'infinite (continuous parameters)' if size is None else f'{size:,}'}"
     )
@@ -30,7 +31,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
         space.check_input(data.input_shape, source=space.source)
         stats = model_stats(arch, data.input_shape, data.num_classes)
         console.print(
-            f"checked against {args.dataset} (input {data.input_shape}, {data.num_classes} classes)"
+            plain(
+                f"checked against {args.dataset} "
+                f"(input {data.input_shape}, {data.num_classes} classes)"
+            )
         )
         console.print(f"sample: {stats.n_params:,} parameters, {stats.flops:,} FLOPs per example")
     console.print("sampled candidate:")
@@ -47,6 +51,7 @@ def configure_validate(p: argparse.ArgumentParser) -> None:
 def cmd_search(args: argparse.Namespace) -> int:
     from nas.cli.console import ConsoleReporter, stdout_console, trials_table
     from nas.search import load_experiment, run_search
+    from nas.store import store_faults
 
     overrides = {
         "trials": args.trials,
@@ -58,7 +63,10 @@ def cmd_search(args: argparse.Namespace) -> int:
         "address": args.address,
     }
     experiment = load_experiment(args.experiment, overrides)
-    summary = run_search(experiment, reporter=ConsoleReporter())
+    # A store that fails mid-search (read-only, full disk) fails inside Optuna or the
+    # driver; the error is named here, where the store's URL is known.
+    with store_faults(experiment.storage):
+        summary = run_search(experiment, reporter=ConsoleReporter())
     if summary.interrupted:
         print(
             "interrupted: finished trials are kept; run the same command to resume",
@@ -67,7 +75,8 @@ def cmd_search(args: argparse.Namespace) -> int:
         exit_now(130)
     from nas.results import ranked_rows
 
-    rows, columns = ranked_rows(experiment.storage, experiment.study, top=args.top)
+    with store_faults(experiment.storage):
+        rows, columns = ranked_rows(experiment.storage, experiment.study, top=args.top)
     stdout_console().print(trials_table(rows, columns, f"top trials of {experiment.study}"))
     return 0
 
@@ -91,12 +100,14 @@ def configure_search(p: argparse.ArgumentParser) -> None:
 def cmd_trials(args: argparse.Namespace) -> int:
     from nas.cli.console import stdout_console, trials_table
     from nas.results import ranked_rows, write_table
+    from nas.store import store_faults
 
-    if args.format or args.output:
-        path = write_table(args.storage, args.study, args.format, args.output)
-        print(f"wrote {path}")
-        return 0
-    rows, columns = ranked_rows(args.storage, args.study, top=args.top)
+    with store_faults(args.storage):
+        if args.format or args.output:
+            path = write_table(args.storage, args.study, args.format, args.output)
+            print(f"wrote {path}")
+            return 0
+        rows, columns = ranked_rows(args.storage, args.study, top=args.top)
     stdout_console().print(trials_table(rows, columns, f"trials of {args.study}, best first"))
     return 0
 
@@ -119,8 +130,10 @@ def configure_trials(p: argparse.ArgumentParser) -> None:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from nas.results import write_report
+    from nas.store import store_faults
 
-    page = write_report(args.storage, args.study, args.output, top=args.top)
+    with store_faults(args.storage):
+        page = write_report(args.storage, args.study, args.output, top=args.top)
     print(f"wrote {page}")
     return 0
 
@@ -136,17 +149,19 @@ def configure_report(p: argparse.ArgumentParser) -> None:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from nas.results import ExportError, export_trial
+    from nas.store import store_faults
 
     try:
-        done = export_trial(
-            args.storage,
-            args.study,
-            args.output,
-            weights=args.weights,
-            trial=args.trial,
-            pick=args.pick,
-            artifacts=args.artifacts,
-        )
+        with store_faults(args.storage):
+            done = export_trial(
+                args.storage,
+                args.study,
+                args.output,
+                weights=args.weights,
+                trial=args.trial,
+                pick=args.pick,
+                artifacts=args.artifacts,
+            )
     except ExportError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

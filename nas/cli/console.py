@@ -1,5 +1,10 @@
 """What the ``nas`` command shows: live progress of a search (a rich display on a terminal, one
-line per trial elsewhere) and tables of trials."""
+line per trial elsewhere) and tables of trials.
+
+Study names, failure reasons, table cells and every other string from users or the store are
+data: each line goes to rich as a :class:`~rich.text.Text` made by :func:`plain`, never as a
+string rich would read as markup (``[bold]``, ``[/]``) or emoji codes (``:smile:``).
+"""
 
 from __future__ import annotations
 
@@ -18,6 +23,18 @@ from nas.results import format_cell
 from nas.search import Reporter
 from nas.store import TrialRecord
 from nas.urls import public_url
+
+
+def printable(text: str) -> str:
+    """``text`` with control and other invisible characters (escape sequences, newlines,
+    direction overrides) written as Python escapes such as ``\\x1b``, so what a store holds
+    cannot move the cursor, recolour or reorder the terminal, or break a line in two."""
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode() for ch in text)
+
+
+def plain(text: object) -> Text:
+    """``str(text)`` to print as it is: no markup, no emoji codes (:func:`printable`)."""
+    return Text(printable(str(text)))
 
 
 def _fmt(seconds: float) -> str:
@@ -52,7 +69,7 @@ class ConsoleReporter(Reporter):
             head += f" · resuming with {counted} finished trials"
         if recovered:
             head += f" · re-queued interrupted trials {recovered}"
-        self.console.print(head)
+        self.console.print(plain(head))
         if self.live_enabled:
             self.live = Live(
                 self._render(), console=self.console, refresh_per_second=4, transient=True
@@ -80,7 +97,7 @@ class ConsoleReporter(Reporter):
             )
             if better:
                 self.best, self.best_number = value, trial.number
-        line = self._line(trial)
+        line = plain(self._line(trial))
         if self.live is not None:
             self.live.console.print(line)
         else:
@@ -88,6 +105,7 @@ class ConsoleReporter(Reporter):
         self._refresh()
 
     def _line(self, trial: TrialRecord) -> str:
+        """The trial's one line, unescaped: print it through :func:`plain`."""
         state = trial.state.lower()
         attrs = trial.user_attrs
         if attrs.get("rejected"):
@@ -120,7 +138,8 @@ class ConsoleReporter(Reporter):
             f"trials {self.counted}/{total} · best {self.objectives[0][0]} {best} · "
             f"elapsed {_fmt(elapsed)} · ETA {_fmt(eta)}"
         )
-        return Group(status, *(Text(f"  {line}", style="dim") for line in self.running.values()))
+        running = (Text(printable(f"  {line}"), style="dim") for line in self.running.values())
+        return Group(status, *running)
 
     def _refresh(self) -> None:
         if self.live is not None:
@@ -132,18 +151,23 @@ class ConsoleReporter(Reporter):
             self.live = None
         verdict = "interrupted" if summary.interrupted else "done"
         self.console.print(
-            f"{verdict}: {summary.new_trials} new trials, {summary.counted} counted in study "
-            f"{summary.study} ({summary.elapsed:.1f}s)"
+            plain(
+                f"{verdict}: {summary.new_trials} new trials, {summary.counted} counted in study "
+                f"{summary.study} ({summary.elapsed:.1f}s)"
+            )
         )
+        if getattr(summary, "stopped", None):
+            self.console.print(f"stopped before the target: {summary.stopped}", markup=False)
 
 
 def trials_table(rows: list[dict[str, Any]], columns: list[str], title: str) -> Table:
-    """A rich table of ranked trial rows."""
-    table = Table(title=title)
+    """A rich table of ranked trial rows; the title, headers and cells are printed as text
+    (:func:`plain`)."""
+    table = Table(title=plain(title))
     for col in columns:
-        table.add_column(col, justify="right" if col != "architecture" else "left")
+        table.add_column(plain(col), justify="right" if col != "architecture" else "left")
     for row in rows:
-        table.add_row(*(format_cell(row.get(col)) for col in columns))
+        table.add_row(*(plain(format_cell(row.get(col))) for col in columns))
     return table
 
 

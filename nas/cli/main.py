@@ -1,8 +1,13 @@
 """The ``nas`` command: a thin layer over the library (commands in a registry).
 
-Exit status: 0 on success, 2 on bad input (a :class:`nas.errors.UserError`: a one-paragraph
-message naming the file and field, the study or the flag, and the problem; no traceback,
-nothing written), 130 when a search was interrupted (finished trials are kept; run the same
+Exit status: 0 on success; 2 on bad input (a :class:`nas.errors.UserError`: a one-paragraph
+message naming the file and field, the study, the flag or the store, and the problem; no
+traceback, nothing written; this includes a store URL of an unknown kind, an SQLite file in a
+missing folder, a file that is not a database, and a study or store that does not exist);
+3 on a fault of the machine or network (a :class:`nas.errors.EnvironmentFault`: a database
+server that cannot be reached, a read-only store, a full disk; one line naming the store or
+file, with what to do; finished trials are kept, and the same command continues once the
+cause is fixed); 130 when a search was interrupted (finished trials are kept; run the same
 command again to resume). Any other error is a bug and keeps its traceback.
 """
 
@@ -68,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     _quiet()
-    from nas.errors import UserError
+    from nas.errors import EnvironmentFault, UserError
 
     try:
         return args.func(args)
@@ -77,6 +82,10 @@ def main(argv: list[str] | None = None) -> int:
         # reporting it as bad input would hide it from the user and from us.
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except EnvironmentFault as err:
+        # Not the user's doing and not a bug: a distinct status lets scripts retry.
+        print(f"error: {err}", file=sys.stderr)
+        return 3
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         c.exit_now(130)

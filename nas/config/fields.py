@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nas.checks import Bounds, is_choice, is_finite_number, is_int, shown
+from nas.checks import Bounds, is_choice, is_finite_number, is_int, key_text, short, shown
 from nas.errors import SpecError
-from nas.urls import DEFAULT_STORAGE, JOURNAL_SUFFIXES, is_store_url
+from nas.urls import DEFAULT_STORAGE, JOURNAL_SUFFIXES, is_store_url, public_url
 
 
 def brief(value: Any) -> str:
@@ -36,7 +36,7 @@ class Check:
             raise self.fail(field, f"must be a mapping, got {brief(value)}")
         for key in value:
             if key not in allowed:
-                where = f"{field}.{key}" if field else str(key)
+                where = f"{field}.{key_text(key)}" if field else key_text(key)
                 raise self.fail(where, f"unknown key; allowed: {', '.join(allowed)}")
         return value
 
@@ -100,7 +100,7 @@ class Check:
         if text is not None and text.strip().lower().startswith("ray://"):
             raise self.fail(
                 field,
-                f"{text!r} is a Ray Client address, which is not supported; run the search on "
+                f"{short(text)} is a Ray Client address, which is not supported; run the search on "
                 "a machine of the cluster and give the head's host:port (e.g. HEAD_IP:6379)",
             )
         return text
@@ -111,7 +111,7 @@ class Check:
         if not is_store_url(url):
             raise self.fail(
                 field,
-                f"{url!r} is neither a database URL (such as {DEFAULT_STORAGE}) nor a journal "
-                f"file ending in {' or '.join(JOURNAL_SUFFIXES)}",
+                f"{short(public_url(url))} is neither a database URL (such as {DEFAULT_STORAGE}) "
+                f"nor a journal file ending in {' or '.join(JOURNAL_SUFFIXES)}",
             )
         return url

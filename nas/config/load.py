@@ -28,7 +28,7 @@ Format (paths relative to the file's folder; defaults in brackets)::
     seed: N                         # [0]
     storage: URL | FILE.log | FILE.jsonl           # [sqlite:///nas.db]
     execution: {workers [1], cpus_per_trial [1], gpus_per_trial [0], retries [1],
-                trial_timeout, address, lookahead [1]}
+                trial_timeout, address, lookahead [1], retrain_duplicates [false]}
     artifacts: {keep_weights: all|best_k|none [best_k], k [5], dir}
 """
 
@@ -39,6 +39,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from nas.checks import key_text
 from nas.config.fields import Check, brief
 from nas.config.overrides import apply_overrides, environment_address
 from nas.config.rules import check_rules
@@ -132,6 +133,8 @@ def load_experiment(path: str | Path, overrides: Mapping[str, Any] | None = None
 def _space_path(value: Any, check: Check) -> Path:
     text = check.text(value, "space")
     space_path = Path(os.path.normpath(Path(check.source).parent / Path(text).expanduser()))
+    if space_path.is_dir():
+        raise check.fail("space", f"is a folder, not a file: {space_path}")
     if not space_path.is_file():
         raise check.fail("space", f"file not found: {space_path}")
     return space_path
@@ -166,7 +169,7 @@ def _objectives(value: Any, check: Check) -> tuple[tuple[str, str], ...]:
         )
     pairs = []
     for metric, direction in value.items():
-        field = f"objectives.{metric}"
+        field = f"objectives.{key_text(metric)}"
         if metric not in OBJECTIVES:
             raise check.fail(field, f"unknown metric; expected one of {list(OBJECTIVES)}")
         pairs.append((metric, check.choice(direction, field, DIRECTIONS)))
@@ -221,7 +224,17 @@ def _execution(data: Mapping[str, Any], check: Check) -> ExecutionSection:
         ),
         address=check.address(data.get("address"), "execution.address", optional=True),
         lookahead=check.integer(data.get("lookahead", 1), "execution.lookahead", 0, 8),
+        retrain_duplicates=_boolean(
+            data.get("retrain_duplicates", False), "execution.retrain_duplicates", check
+        ),
     )
+
+
+def _boolean(value: Any, field: str, check: Check) -> bool:
+    """``value`` if it is a YAML boolean (true/false, or YAML 1.1's yes/no/on/off)."""
+    if not isinstance(value, bool):
+        raise check.fail(field, f"must be true or false, got {brief(value)}")
+    return value
 
 
 def _artifacts(value: Any, check: Check) -> ArtifactsSection:

@@ -10,6 +10,7 @@ import importlib.util
 from pathlib import Path
 from typing import Any
 
+from nas.checks import short
 from nas.errors import SpecError
 from nas.metrics import EPOCH_OBJECTIVES
 from nas.space import Space
@@ -40,7 +41,7 @@ def check_rules(
         raise SpecError(
             path,
             "sampler",
-            f"grid needs a finite space; {space.name!r} is continuous "
+            f"grid needs a finite space; {short(space.name)} is continuous "
             f"({', '.join(space.continuous_params())}); use another sampler, or give those "
             "parameters choices or a step",
         )

@@ -32,7 +32,7 @@ TRAINING_KEYS = (
 CONSTRAINT_KEYS = ("max_params", "max_flops")
 EXECUTION_KEYS = (
     "workers", "cpus_per_trial", "gpus_per_trial", "retries", "trial_timeout", "address",
-    "lookahead",
+    "lookahead", "retrain_duplicates",
 )  # fmt: skip
 ARTIFACT_KEYS = ("keep_weights", "k", "dir")
 
@@ -81,7 +81,9 @@ class ExecutionSection:
     names (``None``: see :func:`nas.config.ray_address`). CPU and GPU shares may be
     fractional. ``lookahead`` (in-process worker only): how many candidates are proposed
     ahead of the one training, so that their programs compile meanwhile; 0 proposes each
-    candidate knowing every earlier result.
+    candidate knowing every earlier result. ``retrain_duplicates``: whether a candidate the
+    study already holds as complete (or running) is trained again when the sampler proposes
+    it; by default such a proposal is recorded as a skipped duplicate and not trained.
     """
 
     workers: int = 1
@@ -91,6 +93,7 @@ class ExecutionSection:
     trial_timeout: float | None = None
     address: str | None = None
     lookahead: int = 1
+    retrain_duplicates: bool = False
 
 
 @dataclass(frozen=True)
@@ -110,7 +113,8 @@ class Experiment:
 
     ``objectives``: ``(metric, direction)`` pairs in file order. ``sampler``/``pruner``:
     ``(name, options)`` where ``options`` go to the Optuna constructor. At least one of
-    ``trials`` (finished trials wanted) and ``timeout`` (seconds) is set.
+    ``trials`` (finished trials wanted) and ``timeout`` (seconds) is set; the timeout
+    counts from when the workers are ready, and no trial starts after it (started ones finish).
     """
 
     path: Path

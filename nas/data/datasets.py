@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from nas.checks import short
 from nas.data.labels import encode_labels
 from nas.data.raw import KINDS, Shape, frozen
 from nas.data.specs import is_fraction, parse_spec, read_spec
@@ -83,7 +84,7 @@ def load_dataset(
         raise ValueError(f"unknown kind {kind!r}; expected one of {KINDS}")
     if not is_fraction(val_fraction):
         raise SpecError(
-            source, "validation_fraction", f"must be a number in (0, 1), got {val_fraction!r}"
+            source, "validation_fraction", f"must be a number in (0, 1), got {short(val_fraction)}"
         )
     raw = read_spec(parse_spec(spec, source=source, base_dir=base_dir), source)
     if kind not in raw.views:

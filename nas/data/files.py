@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from nas.checks import key_text, short
 from nas.data.labels import check_labels
 from nas.data.raw import RawData, natural_views
 from nas.data.splits import TEST_SEED, stratified_split
@@ -21,6 +22,9 @@ from nas.errors import SpecError
 NPZ_KEYS = ("x_train", "y_train", "x_test", "y_test")
 TABLE_SUFFIXES = (".csv", ".parquet")
 SUFFIXES = (".npz", *TABLE_SUFFIXES)
+# NumPy dtype kinds of features: bool, ints and floats. Not complex (casting drops the
+# imaginary part) nor timedelta (numbers to NumPy, durations to the user).
+REAL_KINDS = "biuf"
 
 
 def load_npz(path: Path) -> RawData:
@@ -34,7 +38,9 @@ def load_npz(path: Path) -> RawData:
             missing = [key for key in NPZ_KEYS if key not in archive.files]
             if missing:
                 raise SpecError(
-                    path, missing[0], f"missing key; the file has keys {sorted(archive.files)}"
+                    path,
+                    missing[0],
+                    f"missing key; the file has keys {short(sorted(archive.files))}",
                 )
             arrays = {key: archive[key] for key in NPZ_KEYS}
     except SpecError:
@@ -87,7 +93,8 @@ def load_tables(
         raise SpecError(
             source,
             "dataset.label",
-            f"no column {label!r} in {path}; its columns are {[str(c) for c in train.columns]}",
+            f"no column {short(label)} in {path}; its columns are "
+            f"{short([str(c) for c in train.columns])}",
         )
     features = [column for column in train.columns if column != label]
     x_train, y_train = _split_table(train, features, label, path)
@@ -100,7 +107,9 @@ def load_tables(
         test = _read_table(test_path)
         missing = [str(c) for c in [*features, label] if c not in test.columns]
         if missing:
-            raise SpecError(test_path, missing[0], f"column missing (it is in {path.name})")
+            raise SpecError(
+                test_path, key_text(missing[0]), f"column missing (it is in {path.name})"
+            )
         x_test, y_test = _split_table(test, features, label, test_path)
         check_labels(y_test, test_path, label, min_classes=1)
     if len(y_test) == 0:
@@ -114,6 +123,8 @@ def load_tables(
         views=natural_views((len(features),)),
         origin=str(path),
         label_field=label,
+        test_origin=str(test_path or path),
+        test_label_field=label,
     )
 
 
@@ -128,18 +139,24 @@ def _split_table(
     table: pd.DataFrame, features: list, label: str, path: Path
 ) -> tuple[np.ndarray, np.ndarray]:
     if not features:
-        raise SpecError(path, "", f"has no feature columns besides the label {label!r}")
+        raise SpecError(path, "", f"has no feature columns besides the label {short(label)}")
+    # Before the dtype checks: pandas reads the columns of a header-only table as text.
+    if len(table) == 0:
+        raise SpecError(path, "", "has no rows (only a header)")
     for column in features:
         dtype = table[column].dtype
-        if not (pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)):
-            raise SpecError(path, str(column), f"feature column is not numeric (dtype {dtype})")
-    x = table[features].to_numpy(dtype=np.float32, na_value=np.nan)
+        if dtype.kind not in REAL_KINDS:
+            raise SpecError(
+                path, key_text(column), f"feature column is not numeric (dtype {dtype})"
+            )
+    # Values beyond float32's range become inf, which the check below reports; NumPy's
+    # overflow warning on the way would only repeat it.
+    with np.errstate(over="ignore"):
+        x = table[features].to_numpy(dtype=np.float32, na_value=np.nan)
     finite = np.isfinite(x).all(axis=0)
-    bad = [str(c) for c, ok in zip(features, finite, strict=True) if not ok]
+    bad = [key_text(c) for c, ok in zip(features, finite, strict=True) if not ok]
     if bad:
         raise SpecError(path, bad[0], f"non-finite or missing values (in columns {bad[:5]})")
-    if len(x) == 0:
-        raise SpecError(path, "", "has no rows")
     return x, table[label].to_numpy()
 
 
@@ -148,7 +165,11 @@ def _check_features(x: np.ndarray, path: Path, key: str) -> None:
         raise SpecError(path, key, f"must have a row per example, got shape {x.shape}")
     if len(x) == 0:
         raise SpecError(path, key, "has no rows")
-    if not (np.issubdtype(x.dtype, np.number) or x.dtype == np.bool_):
-        raise SpecError(path, key, f"features must be numeric, got dtype {x.dtype}")
-    if not np.isfinite(x.astype(np.float32)).all():
+    if x.dtype.kind not in REAL_KINDS:
+        raise SpecError(
+            path, key, f"features must be numeric (bool, int or float), got dtype {x.dtype}"
+        )
+    with np.errstate(over="ignore"):  # beyond float32's range is inf, reported next
+        finite = np.isfinite(x.astype(np.float32)).all()
+    if not finite:
         raise SpecError(path, key, "non-finite values (NaN or inf, or beyond float32 range)")

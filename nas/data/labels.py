@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from nas.checks import short
 from nas.data.raw import RawData
 from nas.errors import SpecError
 
@@ -34,12 +35,23 @@ def encode_labels(raw: RawData) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]
 
     Where either part holds text, both are compared as text: a test table whose labels all
     look like numbers is read as numbers, yet ``3`` there is the training set's ``"3"``.
+    A test class the training labels lack raises :class:`SpecError` at the test labels: no
+    model could learn it, and its test examples would count as errors of every candidate.
     """
     parts = [raw.y_train, raw.y_test]
     if any(y.dtype.kind in "OSU" for y in parts):
         parts = [y.astype(str) for y in parts]
     both = np.concatenate(parts)
     classes = _sorted_classes(both, raw.origin, raw.label_field)
+    unseen = np.setdiff1d(classes, _sorted_classes(parts[0], raw.origin, raw.label_field))
+    if len(unseen):
+        raise SpecError(
+            raw.test_origin or raw.origin,
+            raw.test_label_field,
+            f"class {short(str(unseen[0]))} appears only in the test labels, never in "
+            f"training ({len(unseen)} such class(es): {short([str(c) for c in unseen])}); "
+            "every test class must have training examples",
+        )
     codes = np.searchsorted(classes, both).astype(np.int32)
     y_train, y_test = codes[: len(raw.y_train)], codes[len(raw.y_train) :]
     return y_train, y_test, tuple(str(c) for c in classes)

@@ -16,7 +16,8 @@ class RawData:
 
     ``views`` maps each kind the data can take to its per-example shape; ``origin`` and
     ``label_field`` are where problems with the labels are reported (the data file and its
-    label key or column, or the built-in name).
+    label key or column, or the built-in name); ``test_origin`` and ``test_label_field`` the
+    same for the test labels (``test_origin`` empty: the same file as ``origin``).
     """
 
     name: str
@@ -27,6 +28,8 @@ class RawData:
     views: dict[str, Shape]
     origin: str
     label_field: str = "y_train"
+    test_origin: str = ""
+    test_label_field: str = "y_test"
 
 
 def natural_views(feature_shape: Shape) -> dict[str, Shape]:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from nas.checks import key_text, short
 from nas.data.builtin import BUILTINS, load_builtin
 from nas.data.files import SUFFIXES, TABLE_SUFFIXES, load_npz, load_tables
 from nas.data.raw import RawData
@@ -51,7 +52,7 @@ def parse_spec(
             f"must be a built-in name {list(BUILTINS)} or a mapping with 'name' or 'path', "
             f"got {type(spec).__name__}",
         )
-    unknown = sorted(str(key) for key in spec if key not in SPEC_KEYS)
+    unknown = sorted(key_text(key) for key in spec if key not in SPEC_KEYS)
     if unknown:
         raise SpecError(
             source, f"dataset.{unknown[0]}", f"unknown key; allowed keys are {list(SPEC_KEYS)}"
@@ -91,7 +92,9 @@ def parse_spec(
         raise SpecError(source, "dataset.test_fraction", "cannot be combined with test_path")
     if not is_fraction(test_fraction):
         raise SpecError(
-            source, "dataset.test_fraction", f"must be a number in (0, 1), got {test_fraction!r}"
+            source,
+            "dataset.test_fraction",
+            f"must be a number in (0, 1), got {short(test_fraction)}",
         )
     return DataSpec(path=path, label=label, test_path=test_path, test_fraction=float(test_fraction))
 
@@ -117,7 +120,7 @@ def _builtin_name(name: Any, source: str | Path, field: str) -> str:
         raise SpecError(
             source,
             field,
-            f"unknown built-in dataset {name!r}; known: {', '.join(BUILTINS)} "
+            f"unknown built-in dataset {short(name)}; known: {', '.join(BUILTINS)} "
             f"(for a file write {{path: <file>}})",
         )
     return name
@@ -125,14 +128,16 @@ def _builtin_name(name: Any, source: str | Path, field: str) -> str:
 
 def _existing_file(value: Any, source: str | Path, field: str, base_dir: Path | None) -> Path:
     if not isinstance(value, str) or not value:
-        raise SpecError(source, field, f"must be a file path string, got {value!r}")
+        raise SpecError(source, field, f"must be a file path string, got {short(value)}")
     path = Path(value).expanduser()
     if not path.is_absolute() and base_dir is not None:
         path = Path(base_dir) / path
     if path.suffix not in SUFFIXES:
         raise SpecError(
-            source, field, f"unsupported file type {path.suffix!r}; expected one of {SUFFIXES}"
+            source, field, f"unsupported file type {short(path.suffix)}; expected one of {SUFFIXES}"
         )
+    if path.is_dir():
+        raise SpecError(source, field, f"is a folder, not a file: {path}")
     if not path.is_file():
         raise SpecError(source, field, f"file not found: {path}")
     return path.absolute()

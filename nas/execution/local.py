@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from collections import deque
-from typing import Any
 
 from nas.execution.base import EpochReport, Executor
 from nas.execution.job import TrialJob, TrialOutcome
 from nas.execution.trial import run_trial
 from nas.model import Architecture
-from nas.training import TrainConfig, Trainer
+from nas.training import TrainConfig, Trainer, TrainingData
 
 
 class LocalExecutor(Executor):
@@ -20,7 +19,7 @@ class LocalExecutor(Executor):
     XLA compiles without holding the GIL, so a 2-core machine does both at once.
     """
 
-    def __init__(self, data: Any, config: TrainConfig, ahead: int = 1) -> None:
+    def __init__(self, data: TrainingData, config: TrainConfig, ahead: int = 1) -> None:
         self.data = data
         self.trainer = Trainer(config)
         self.ahead = ahead

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import socket
 import traceback
-from typing import Any
 
 import jax
 
 from nas.errors import TrialFailed
 from nas.execution.job import TrialJob, TrialOutcome
 from nas.model import Architecture
-from nas.training import EpochCallback, Trainer
+from nas.training import EpochCallback, Trainer, TrainingData
 
 
 def device_name() -> str:
@@ -23,7 +22,7 @@ def device_name() -> str:
 
 
 def run_trial(
-    trainer: Trainer, job: TrialJob, data: Any, on_epoch: EpochCallback | None = None
+    trainer: Trainer, job: TrialJob, data: TrainingData, on_epoch: EpochCallback | None = None
 ) -> TrialOutcome:
     """Train ``job``'s architecture; never raises for a trial's own failure.
 

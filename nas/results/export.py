@@ -20,11 +20,11 @@ import numpy as np
 import pandas as pd
 from flax.traverse_util import flatten_dict
 
-from nas.model import Architecture, build_model
+from nas.model import Architecture, ArchitectureError, build_model
 from nas.results.codegen import module_source
 from nas.results.frames import load_trials
 from nas.results.pareto import knee_index
-from nas.store import artifacts_dir, load_weights
+from nas.store import artifacts_dir, load_weights, weights_path
 from nas.urls import public_url
 
 PICKS = ("accuracy", "params", "knee")
@@ -110,7 +110,10 @@ def export_trial(
     dataset = frame.attrs.get("dataset") or {}
     if "input_shape" not in dataset or "num_classes" not in dataset:
         raise ExportError(f"{study} does not record its dataset's input shape and classes")
-    arch = Architecture.from_json(row["architecture"])
+    try:
+        arch = Architecture.from_json(row["architecture"])
+    except ArchitectureError as err:
+        raise err.in_trial(study, number) from None
     input_shape = tuple(int(s) for s in dataset["input_shape"])
     num_classes = int(dataset["num_classes"])
 
@@ -142,9 +145,15 @@ def export_trial(
 
 def _weights_name(frame: pd.DataFrame, row: pd.Series, number: int, study: str) -> str:
     """The name of the trial's weight file; raises :class:`ExportError` saying why the
-    trial kept none and which trials did."""
+    trial kept none and which trials did, or that the stored name is not one the search
+    writes (a path, another trial's file), which is never read."""
     name = row.get("weights")
     if isinstance(name, str):
+        if weights_path(Path(), name, number) is None:
+            raise ExportError(
+                f"trial {number} of {study}: its stored weights attribute {name!r} is not "
+                f"the file name the search writes (trial_{number}.msgpack); not reading it"
+            )
         return name
     done = frame[frame["state"] == "COMPLETE"]
     kept = [

@@ -38,7 +38,7 @@ import pandas as pd
 
 from nas.errors import UsageError
 from nas.results.pareto import pareto_mask
-from nas.store import Reader, StudyRecords, read_study, read_user_attr
+from nas.store import Reader, StudyRecords, read_study, read_user_attr, study_folder_name
 
 LEADING_ATTRS = (
     "val_accuracy",
@@ -66,16 +66,20 @@ TABLE_FORMATS = ("csv", "parquet", "json")
 
 
 def flatten_architecture(text: str | None) -> dict[str, Any]:
-    """Readable columns of an architecture's JSON (empty for None)."""
+    """Readable columns of an architecture's JSON (empty for None, and for a stored value
+    that is no architecture: the readers that build one name the trial and field)."""
     if not text:
         return {}
-    arch = json.loads(text)
-    row: dict[str, Any] = {"depth": len(arch["layers"]), "skip": arch["skip"]}
-    for key in ARCH_COLUMNS[2:]:
-        row[key] = arch[key]
-    for i, layer in enumerate(arch["layers"]):
-        for key, value in layer.items():
-            row[f"layer{i}_{key}"] = value
+    try:
+        arch = json.loads(text)
+        row: dict[str, Any] = {"depth": len(arch["layers"]), "skip": arch["skip"]}
+        for key in ARCH_COLUMNS[2:]:
+            row[key] = arch[key]
+        for i, layer in enumerate(arch["layers"]):
+            for key, value in layer.items():
+                row[f"layer{i}_{key}"] = value
+    except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
+        return {}
     return row
 
 
@@ -242,8 +246,10 @@ def ranked_rows(storage: str, study: str, top: int = 20) -> tuple[list[dict], li
 
 def write_table(storage: str, study: str, fmt: str | None, output: Path | None) -> Path:
     """Write every trial, ranked, as ``csv``, ``parquet`` or ``json`` (records, ISO dates);
-    returns the path written (default ``<study>.<fmt>``). ``fmt=None`` takes the format from
-    ``output``'s suffix (``.csv``, ``.parquet``, ``.json``, any case).
+    returns the path written (default ``<study>.<fmt>`` in the current folder, where a name
+    that is not one plain file name is replaced by :func:`nas.store.study_folder_name`).
+    ``fmt=None`` takes the format from ``output``'s suffix (``.csv``, ``.parquet``, ``.json``,
+    any case).
 
     Raises :class:`~nas.errors.UsageError` (a ``ValueError``) for another format or suffix,
     or when neither ``fmt`` nor ``output`` is given, before reading or writing anything.
@@ -253,7 +259,10 @@ def write_table(storage: str, study: str, fmt: str | None, output: Path | None) 
     if fmt not in TABLE_FORMATS:
         raise UsageError(f"format must be csv, parquet or json, got {fmt!r}")
     frame = rank(load_trials(storage, study))
-    path = Path(output) if output else Path(f"{study}.{fmt}")
+    # The name is any text: a plain one names the file, others ("../x", "a/b") its safe form.
+    plain = study[:1] not in ("", ".") and study.isprintable() and not {"/", "\\"} & set(study)
+    stem = study if plain else study_folder_name(study)
+    path = Path(output) if output else Path(f"{stem}.{fmt}")
     if fmt == "csv":
         frame.to_csv(path, index=False)
     elif fmt == "parquet":

@@ -19,7 +19,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from nas.metrics import label
-from nas.model import Architecture, describe
+from nas.model import Architecture, ArchitectureError, describe
 from nas.results import plots
 from nas.results.frames import load_curves, load_trials, rank
 from nas.results.tables import format_cell
@@ -55,13 +55,14 @@ class Plot:
 def write_report(storage: str, study: str, output: Path, *, top: int = 10) -> Path:
     """Write the report of ``study`` into the folder ``output`` (created if needed; files of
     an earlier report are replaced) and return the path of its ``index.html``. ``top``: rows
-    of the table. Raises ``KeyError`` for an unknown study."""
+    of the table. Raises ``KeyError`` for an unknown study (or store), having created nothing."""
     output = Path(output)
-    output.mkdir(parents=True, exist_ok=True)
     frame = load_trials(storage, study)
     ranked = rank(frame)
     done = ranked[ranked["state"] == "COMPLETE"]
     figures = _plots(storage, study, frame, done) if len(done) else []
+    # Only once everything is read: a report that fails to read leaves no folder behind.
+    output.mkdir(parents=True, exist_ok=True)
     for plot in figures:
         figure = Figure(figsize=FIGSIZE, layout="constrained")
         plot.draw(figure)
@@ -186,7 +187,10 @@ def _table(top: pd.DataFrame, objectives: list[list[str]]) -> str:
     for _, row in top.iterrows():
         cells = "".join(f"<td>{html.escape(format_cell(row.get(key)))}</td>" for key, _ in columns)
         arch = row.get("architecture")
-        summary = describe(Architecture.from_json(arch)) if isinstance(arch, str) else ""
+        try:
+            summary = describe(Architecture.from_json(arch)) if isinstance(arch, str) else ""
+        except ArchitectureError as err:
+            raise err.in_trial(top.attrs.get("study", "?"), int(row["number"])) from None
         reason = row.get("fail_reason")
         if isinstance(reason, str):
             summary = f"{summary} ({reason})".strip()

@@ -7,10 +7,14 @@ file is checked against; this module implements exactly those.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+import numpy as np
 import optuna
+from optuna.distributions import BaseDistribution
+from optuna.samplers import BaseSampler
+from optuna.trial import FrozenTrial, TrialState
 
 from nas.config import PRUNERS, SAMPLERS, Experiment
 from nas.errors import SpecError
@@ -48,6 +52,86 @@ class ExhaustiveSampler(optuna.samplers.BruteForceSampler):
             if "Study.stop" not in str(err):
                 raise
             self.exhausted = True
+
+
+class TrialSeeded(BaseSampler):
+    """A sampler whose random draws for a trial are seeded from the experiment's seed and the
+    trial's number.
+
+    A sampler seeded once per run repeats itself: a resumed run draws the first run's
+    candidates again, and two drivers started together draw the same ones. Trial numbers are
+    handed out by the store, one per trial across every driver, so seeding each trial from
+    ``(seed, number)`` gives every run and every driver fresh draws, while a run stays
+    reproducible from its seed and the study's history (what a model-based sampler learns
+    from). Every random state of the wrapped sampler (nested samplers' included) is reseeded
+    just before the trial samples; QMC's sequence seed is a plain integer and is kept, as its
+    sequence must stay one sequence.
+    """
+
+    def __init__(self, inner: BaseSampler, seed: int) -> None:
+        self.inner = inner
+        self.seed = seed
+
+    @property
+    def exhausted(self) -> bool:
+        """The grid sampler's flag (see :class:`ExhaustiveSampler`); False for the others."""
+        return bool(getattr(self.inner, "exhausted", False))
+
+    def before_trial(self, study: optuna.Study, trial: FrozenTrial) -> None:
+        for k, state in enumerate(_random_states(self.inner)):
+            state.seed(trial_seed(self.seed, trial.number, k))
+        self.inner.before_trial(study, trial)
+
+    def infer_relative_search_space(
+        self, study: optuna.Study, trial: FrozenTrial
+    ) -> dict[str, BaseDistribution]:
+        return self.inner.infer_relative_search_space(study, trial)
+
+    def sample_relative(
+        self, study: optuna.Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]
+    ) -> dict[str, Any]:
+        return self.inner.sample_relative(study, trial, search_space)
+
+    def sample_independent(
+        self,
+        study: optuna.Study,
+        trial: FrozenTrial,
+        param_name: str,
+        param_distribution: BaseDistribution,
+    ) -> Any:
+        return self.inner.sample_independent(study, trial, param_name, param_distribution)
+
+    def after_trial(
+        self,
+        study: optuna.Study,
+        trial: FrozenTrial,
+        state: TrialState,
+        values: Sequence[float] | None,
+    ) -> None:
+        self.inner.after_trial(study, trial, state, values)
+
+    def reseed_rng(self) -> None:
+        self.inner.reseed_rng()
+
+
+def trial_seed(seed: int, number: int, k: int = 0) -> int:
+    """The 32-bit seed of random state ``k`` for trial ``number`` of a search seeded ``seed``."""
+    return int(np.random.SeedSequence([seed, number, k]).generate_state(1)[0])
+
+
+def _random_states(sampler: BaseSampler) -> Iterator[np.random.RandomState]:
+    """The NumPy random states a sampler draws from, its nested samplers' included, in a
+    fixed order (attribute names sorted). Optuna keeps most behind a lazy holder with an
+    ``rng`` property; both it and a bare ``RandomState`` are found."""
+    for _, value in sorted(vars(sampler).items()):
+        if isinstance(value, np.random.RandomState):
+            yield value
+        elif isinstance(value, BaseSampler):
+            yield from _random_states(value)
+        elif isinstance(getattr(type(value), "rng", None), property):
+            state = value.rng
+            if isinstance(state, np.random.RandomState):
+                yield state
 
 
 def _tpe(seed: int, options: dict[str, Any]) -> optuna.samplers.BaseSampler:
@@ -93,15 +177,16 @@ _PRUNER_FACTORIES: dict[str, Callable[[dict[str, Any], int], optuna.pruners.Base
 assert set(_PRUNER_FACTORIES) == set(PRUNERS)
 
 
-def make_sampler(name: str, options: dict[str, Any], seed: int) -> optuna.samplers.BaseSampler:
-    """The named sampler, seeded; ``options`` go to its constructor as keyword arguments.
+def make_sampler(name: str, options: dict[str, Any], seed: int) -> TrialSeeded:
+    """The named sampler, its draws seeded per trial from ``seed`` and the trial's number
+    (:class:`TrialSeeded`); ``options`` go to its constructor as keyword arguments.
 
     ``grid`` enumerates a finite space exhaustively (conditional parameters included).
     Raises ``ValueError`` on an unknown name and ``ImportError`` naming the missing package.
     """
     if name not in _SAMPLER_FACTORIES:
         raise ValueError(f"unknown sampler {name!r}; expected one of {SAMPLERS}")
-    return _SAMPLER_FACTORIES[name](seed, dict(options))
+    return TrialSeeded(_SAMPLER_FACTORIES[name](seed, dict(options)), seed)
 
 
 def make_pruner(name: str, options: dict[str, Any], epochs: int) -> optuna.pruners.BasePruner:

@@ -9,10 +9,18 @@ trials left running by a driver that died are marked failed and their candidates
 marked interrupted and re-queued, finished ones are kept. The test split is evaluated only for
 the best trials, after the search (:mod:`nas.search.evaluation`).
 
+Each trial's draws are seeded from the experiment's seed and the trial's number
+(:class:`~nas.search.algorithms.TrialSeeded`), so a resumed run proposes fresh candidates. A
+proposal the study already holds, complete or running, is recorded as a skipped duplicate
+(failed, not counted, never trained) unless ``execution.retrain_duplicates`` is set; a finite
+space whose every candidate was tried ends the search (:mod:`nas.search.candidates`), as do
+too many duplicates or rejections in a row, and the summary says why (``stopped``).
+
 Several drivers may share one study (a journal file or a database store): ``trials`` is then
 the study-wide target. A driver starts a trial only while the study's counted plus running
 trials (of every driver) are below it, and ends once its own trials are done; together the
-drivers leave exactly ``trials`` counted trials, each candidate recorded once.
+drivers leave exactly ``trials`` counted trials, each candidate recorded once and trained
+once.
 """
 
 from __future__ import annotations
@@ -30,14 +38,20 @@ from typing import Any
 import optuna
 from optuna.trial import TrialState
 
-from nas.config import Constraints, Experiment
+from nas.config import Experiment
 from nas.data import Dataset
-from nas.errors import SpecError
 from nas.execution import Executor, TrialJob, TrialOutcome
 from nas.metrics import EPOCH_METRICS
 from nas.model import ShapeError, model_stats
 from nas.processes import process_name
 from nas.search.algorithms import OptunaSuggest
+from nas.search.candidates import (
+    MAX_CONSECUTIVE_DUPLICATES,
+    check_feasible,
+    duplicate_of,
+    tried_all,
+    violation,
+)
 from nas.search.evaluation import evaluate_best
 from nas.search.executors import make_executor
 from nas.search.recovery import pending_orphans, recover_stale, requeue, requeue_unstarted
@@ -104,7 +118,9 @@ class SearchDriver:
         self.reporter = reporter
         self.started = time.monotonic()
         self.data = experiment.load_data()
-        self.study = open_search_study(experiment)
+        # Both checks come before the study is opened or written: a refusal writes nothing.
+        check_feasible(experiment, self.data)
+        self.study = open_search_study(experiment, self.data)
         self.storage = storage_of(self.study)
         record_dataset(self.study, self.data)
         self.recovered = recover_stale(self.study)
@@ -121,12 +137,18 @@ class SearchDriver:
         self.live_pruning = self.report_metric is not None and not isinstance(
             self.study.pruner, optuna.pruners.NopPruner
         )
-        self.deadline = self.started + experiment.timeout if experiment.timeout else math.inf
+        # Set when the executor is ready (``run``): loading data, opening the store and
+        # starting workers do not use up the time budget before any trial can start.
+        self.deadline = math.inf
         self.target = experiment.trials
         self.driver = process_name()
         self.in_flight: dict[int, tuple[optuna.Trial, dict[str, int], float]] = {}
         self.new_trials = 0
         self.rejections = 0
+        self.duplicates = 0
+        self.cardinality = experiment.space.cardinality()
+        # Why the search stopped before its target (None: it did not).
+        self.stopped: str | None = None
         self.heartbeat = Heartbeat(self.study)
 
     def run(self, factory: ExecutorFactory) -> SearchSummary:
@@ -139,6 +161,8 @@ class SearchDriver:
             self.heartbeat,
             factory(self.experiment, self.data, self.config) as executor,
         ):
+            if self.experiment.timeout:
+                self.deadline = time.monotonic() + self.experiment.timeout
             try:
                 self._loop(executor)
             except KeyboardInterrupt:
@@ -152,6 +176,7 @@ class SearchDriver:
             new_trials=self.new_trials,
             interrupted=interrupted,
             elapsed=time.monotonic() - self.started,
+            stopped=None if interrupted else self._stop_reason(),
         )
         if not interrupted:
             summary.best, summary.test = evaluate_best(
@@ -168,7 +193,8 @@ class SearchDriver:
                 len(self.in_flight) < executor.slots
                 and self._budget_left() > 0
                 and time.monotonic() < self.deadline
-                and not getattr(self.study.sampler, "exhausted", False)
+                and self.stopped is None
+                and not self._exhausted()
             ):
                 self._submit_next(executor)
             if not self.in_flight:
@@ -209,6 +235,10 @@ class SearchDriver:
             return False
         arch = self.experiment.sample(OptunaSuggest(trial))
         described = {"architecture": arch.to_json(), "signature": arch.signature_hash()}
+        if not self.experiment.execution.retrain_duplicates:
+            original = duplicate_of(self.study, described["architecture"], trial.number)
+            if original is not None:
+                return self._skip_duplicate(trial, original, described)
         try:
             stats = model_stats(arch, self.data.input_shape, self.data.num_classes)
         except ShapeError as err:
@@ -218,7 +248,7 @@ class SearchDriver:
         if broken:
             return self._reject(trial, broken, {**described, **sizes})
         write_trial(self.storage, trial_id(trial), {**described, **sizes})
-        self.rejections = 0
+        self.rejections = self.duplicates = 0
         seed = self.experiment.seed * 100_003 + trial.number
         self.in_flight[trial.number] = (trial, sizes, time.monotonic())
         self.heartbeat.trial_ids.add(trial_id(trial))
@@ -247,18 +277,59 @@ class SearchDriver:
     def _reject(self, trial: optuna.Trial, reason: str, described: dict[str, Any]) -> bool:
         self.rejections += 1
         attrs = {**described, "fail_reason": reason, "counts": False, "rejected": True}
+        self._close_untrained(trial, attrs)
+        if self.rejections >= MAX_CONSECUTIVE_REJECTIONS:
+            # Not a refusal (check_feasible found candidates that fit, and this search has
+            # written trials): the search stops, keeping them, and says why.
+            self.stopped = (
+                f"{self.rejections} candidates in a row broke the constraints or could not be "
+                f"built (last: {reason}); they are kept as uncounted trials; loosen the "
+                "constraints or narrow the space"
+            )
+        return False
+
+    def _skip_duplicate(
+        self, trial: optuna.Trial, original: int, described: dict[str, Any]
+    ) -> bool:
+        """Close a proposal the study already holds, untrained and uncounted, naming it."""
+        self.duplicates += 1
+        reason = (
+            f"duplicate of trial {original}: not trained again "
+            "(execution.retrain_duplicates: true trains it)"
+        )
+        attrs = {**described, "fail_reason": reason, "counts": False, "duplicate_of": original}
+        self._close_untrained(trial, attrs)
+        if self.duplicates >= MAX_CONSECUTIVE_DUPLICATES:
+            self.stopped = (
+                f"the sampler proposed {self.duplicates} candidates in a row that the study "
+                "already holds; the space looks exhausted (execution.retrain_duplicates: "
+                "true trains them again)"
+            )
+        return False
+
+    def _close_untrained(self, trial: optuna.Trial, attrs: dict[str, Any]) -> None:
+        """Record ``trial`` failed with ``attrs`` without training it, and report it."""
         write_trial(self.storage, trial_id(trial), attrs)
         frozen = self.study.tell(trial, state=TrialState.FAIL)
         self.new_trials += 1
         self.reporter.trial_finished(record_of(frozen), counted_trials(self.study))
-        if self.rejections >= MAX_CONSECUTIVE_REJECTIONS:
-            raise SpecError(
-                self.experiment.path,
-                "constraints",
-                f"{self.rejections} candidates in a row broke the constraints or could not be "
-                f"built (last: {reason}); loosen the constraints or narrow the space",
-            )
-        return False
+
+    def _exhausted(self) -> bool:
+        """Whether the space has nothing new to propose: the grid sampler has run through it,
+        or (unless duplicates are retrained) every candidate of a finite space was tried."""
+        if self.study.sampler.exhausted:
+            return True
+        return not self.experiment.execution.retrain_duplicates and tried_all(
+            self.study, self.cardinality
+        )
+
+    def _stop_reason(self) -> str | None:
+        """Why the search ended short of its target, or ``None`` (reached, or out of time)."""
+        if self.stopped is not None or self._budget_left() <= 0:
+            return self.stopped
+        if self._exhausted():
+            return "the space is exhausted: every candidate it has was tried"
+        return None
 
     def _record(self, outcome: TrialOutcome) -> None:
         trial, sizes, submitted = self.in_flight.pop(outcome.trial_number)
@@ -326,11 +397,3 @@ def objective_value(name: str, outcome: TrialOutcome, sizes: dict[str, int]) -> 
     if name in outcome.metrics:
         return float(outcome.metrics[name])
     return float(outcome.timings[name])
-
-
-def violation(sizes: dict[str, int], constraints: Constraints) -> str | None:
-    """Why a candidate of these sizes breaks the hard constraints, or ``None``."""
-    for name, limit in (("n_params", constraints.max_params), ("flops", constraints.max_flops)):
-        if limit is not None and sizes[name] > limit:
-            return f"constraint: {name} {sizes[name]} > max_{name.removeprefix('n_')} {limit}"
-    return None

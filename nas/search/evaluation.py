@@ -9,7 +9,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 from nas.data import Dataset
 from nas.model import Architecture
-from nas.store import load_weights
+from nas.store import load_weights, weights_path
 from nas.training import TrainConfig, Trainer
 
 
@@ -33,11 +33,12 @@ def evaluate_best(
     }
     trainer = Trainer(config)
     for trial in best:
-        name = trial.user_attrs.get("weights")
-        if trial.number in results or not name or not (folder / name).exists():
+        # A stored name is data: only the file name the search gives this trial is read.
+        path = weights_path(folder, trial.user_attrs.get("weights"), trial.number)
+        if trial.number in results or path is None or not path.exists():
             continue
         arch = Architecture.from_json(trial.user_attrs["architecture"])
-        variables = load_weights(folder, name)
+        variables = load_weights(folder, path.name)
         metrics = trainer.evaluate(arch, variables, data.x_test, data.y_test, data.num_classes)
         results[trial.number] = {"test_accuracy": metrics["accuracy"], "test_loss": metrics["loss"]}
     study.set_user_attr("test_metrics", {str(k): v for k, v in results.items()})

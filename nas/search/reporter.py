@@ -18,7 +18,10 @@ if TYPE_CHECKING:
 @dataclass
 class SearchSummary:
     """What a call of :func:`run_search` did. ``best`` are the best trials (Pareto front with
-    several objectives) with their test metrics under ``test`` (number -> metrics)."""
+    several objectives) with their test metrics under ``test`` (number -> metrics).
+    ``stopped`` says why the search ended short of its target (``None`` where it did not, or
+    where it ran out of time or was interrupted): a finite space exhausted, or too many
+    duplicate or rejected proposals in a row."""
 
     study: str
     storage: str
@@ -27,6 +30,7 @@ class SearchSummary:
     new_trials: int
     interrupted: bool
     elapsed: float
+    stopped: str | None = None
     best: list[FrozenTrial] = field(default_factory=list)
     test: dict[int, dict[str, float]] = field(default_factory=dict)
 

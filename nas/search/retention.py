@@ -8,6 +8,7 @@ import optuna
 from optuna.trial import TrialState
 
 from nas.config import ArtifactsSection
+from nas.store import weights_path
 
 
 def kept_trials(study: optuna.Study, policy: str, k: int) -> set[int]:
@@ -39,17 +40,24 @@ def prune_weight_files(study: optuna.Study, folder: Path, artifacts: ArtifactsSe
     """Delete the weight files the policy no longer keeps and record each such trial in the
     study's ``weights_dropped`` attribute (trial number -> policy in words).
 
+    Only files this toolkit wrote for the study are candidates: the ``weights`` attribute of
+    each complete trial, if it is the name :func:`nas.store.save_weights` gives that trial
+    (:func:`nas.store.weights_path`). Anything else in ``folder``, or a name a trial of
+    another driver has not recorded yet, is left alone.
+
     The trial's own ``weights`` attribute still names the deleted file, since Optuna does
     not let a finished trial change; readers (:func:`nas.results.load_trials`) consult the
     study attribute instead.
     """
     keep = kept_trials(study, artifacts.keep_weights, artifacts.k)
     dropped: dict[str, str] = {}
-    for path in folder.glob("trial_*.msgpack"):
-        number = int(path.stem.removeprefix("trial_"))
-        if number not in keep:
+    for trial in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
+        if trial.number in keep:
+            continue
+        path = weights_path(folder, trial.user_attrs.get("weights"), trial.number)
+        if path is not None and path.exists():
             path.unlink(missing_ok=True)
-            dropped[str(number)] = policy_text(artifacts)
+            dropped[str(trial.number)] = policy_text(artifacts)
     if dropped:
         # Read just before writing, so entries other drivers of the study added are kept.
         # Two drivers writing at the same moment can still lose one's entries; a reader then

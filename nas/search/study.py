@@ -11,6 +11,7 @@ from nas.config import Experiment
 from nas.data import Dataset
 from nas.errors import SpecError
 from nas.search.algorithms import make_pruner, make_sampler
+from nas.search.meaning import MEANING_ATTR, differences, meaning_of, stored_meaning
 from nas.store import open_storage
 
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
@@ -27,16 +28,20 @@ def running_trials(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
     return study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
 
 
-def open_search_study(experiment: Experiment) -> optuna.Study:
+def open_search_study(experiment: Experiment, data: Dataset) -> optuna.Study:
     """Create or load the experiment's study, with the experiment's sampler and pruner.
 
-    Raises :class:`SpecError` when the study exists with other directions or was made from
-    a different space; a new study records its space, objectives and experiment file.
+    A new study records what its trial values mean (:mod:`nas.search.meaning`), its space,
+    objectives and experiment file. An existing one is checked first, before anything is
+    written to it: :class:`SpecError` names every setting that differs from what the study
+    recorded (stored and now) and the way out, ``--study NEW``. A study made before the
+    meaning record existed is checked on what it recorded, and then records the full one.
     """
     storage = open_storage(experiment.storage)
     directions = [direction for _, direction in experiment.objectives]
     sampler_name, sampler_options = experiment.sampler
     pruner_name, pruner_options = experiment.pruner
+    # Loading an existing study writes nothing; only a new one is created here.
     study = optuna.create_study(
         study_name=experiment.study,
         storage=storage,
@@ -45,26 +50,26 @@ def open_search_study(experiment: Experiment) -> optuna.Study:
         pruner=make_pruner(pruner_name, pruner_options, experiment.training.epochs),
         load_if_exists=True,
     )
-    if [d.name.lower() for d in study.directions] != directions:
+    meaning = meaning_of(experiment, data)
+    stored = stored_meaning(study)
+    # With no record at all, the study's directions are still compared.
+    found = differences(study, stored or {}, meaning)
+    if found:
+        space = any(f.startswith("space") for f in found)
+        made = "from a different search space" if space else "with different settings"
         raise SpecError(
             experiment.path,
-            "objectives",
-            f"study {experiment.study!r} already exists with directions "
-            f"{[d.name.lower() for d in study.directions]}; use another --study name",
+            "",
+            f"study {experiment.study!r} was made {made}, so its trials would not compare "
+            f"with new ones: {'; '.join(found)}; resume it with the stored settings, or "
+            "start a new study with --study NEW",
         )
-    space_json = json.dumps(experiment.space.to_dict(), sort_keys=True)
-    stored = study.user_attrs.get("space")
+    if stored is None or "version" not in stored:
+        study.set_user_attr(MEANING_ATTR, meaning)
     if stored is None:
-        study.set_user_attr("space", space_json)
+        study.set_user_attr("space", json.dumps(experiment.space.to_dict(), sort_keys=True))
         study.set_user_attr("objectives", [list(o) for o in experiment.objectives])
         study.set_user_attr("experiment", str(experiment.path))
-    elif stored != space_json:
-        raise SpecError(
-            experiment.path,
-            "space",
-            f"study {experiment.study!r} was made from a different search space; resume it with "
-            "the same space, or start a new study with --study NAME",
-        )
     return study
 
 

@@ -3,6 +3,11 @@
 Both checks follow every state a candidate can be in after each template (every repeat count
 and option), so a failure means some real candidate fails, and passing means none does. The
 layer rules themselves are :func:`nas.model.shapes.output_shape`'s.
+
+Spatial sizes never grow past the input's largest one, and every window or stride above it
+acts alike on every size a candidate can have, so the shape check tries a field's values only
+up to that size plus the smallest one above: its work depends on the input's size, not on
+how large a range the file gives (``kernel_size: {low: 1, high: 1000000000}``).
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from nas.model.architecture import LAYER_TYPES, Layer
 from nas.model.shapes import Shape, ShapeError, input_kind, output_shape
 from nas.space.fields import LAYER_FIELDS, REQUIRED
 from nas.space.layers import Template, Templates
+from nas.space.params import Choice, Fixed, IntRange, Param
 
 State = TypeVar("State")
 # A small shape of each kind: enough to ask output_shape which kind a layer type turns it into.
@@ -69,20 +75,40 @@ def check_input(space: Templates, shape: tuple[int, ...], source: str) -> None:
         raise SpecError(source, "input", f"input shape {shape} has a size below 1")
     shared = dict(space.shared)
     names = [name for name in SPATIAL_FIELDS if name in shared]
+    largest = max(shape[:-1], default=1)
     # A shared value is one choice for the whole candidate, so each combination is traced on
     # its own rather than letting layers mix them.
-    for combo in itertools.product(*(shared[name].values() for name in names)):
-        _trace(space, shape, dict(zip(names, combo, strict=True)), source)
+    values = (spatial_values(shared[name], largest) for name in names)
+    for combo in itertools.product(*values):
+        _trace(space, shape, dict(zip(names, combo, strict=True)), source, largest)
 
 
-def _trace(space: Templates, shape: Shape, shared: dict[str, Any], source: str) -> None:
+def spatial_values(param: Param, largest: int) -> tuple[Any, ...]:
+    """The values of a spatial field that can act differently on spatial sizes up to
+    ``largest``: every int up to it, the smallest int above it, and every non-int (a padding,
+    a null stride). Ranges are never enumerated past ``largest + 1``."""
+    if isinstance(param, IntRange):
+        top = min(param.high, largest)
+        below = tuple(range(param.low, top + 1, param.step)) if param.low <= top else ()
+        above = param.low if param.low > largest else below[-1] + param.step
+        return below + ((above,) if above <= param.high else ())
+    assert isinstance(param, Fixed | Choice), "spatial fields are ints or strings"
+    values = param.values()
+    above = [v for v in values if isinstance(v, int) and v > largest]
+    kept = tuple(v for v in values if not (isinstance(v, int) and v > largest))
+    return kept + ((min(above),) if above else ())
+
+
+def _trace(
+    space: Templates, shape: Shape, shared: dict[str, Any], source: str, largest: int
+) -> None:
     # Each spatial state a candidate can be in -> None (a dict keeps the order deterministic).
     states: dict[Shape, None] = {_channels_dropped(shape): None}
     for t, template in enumerate(space.layers):
         layers = [
             (template.path(t, i), layer)
             for i, option in enumerate(template.options)
-            for layer in _spatial_variants(option.type, dict(option.fields), shared)
+            for layer in _spatial_variants(option.type, dict(option.fields), shared, largest)
         ]
         step = functools.partial(
             _shapes_step, layers=layers, shape=shape, shared=shared, source=source
@@ -143,12 +169,16 @@ def _kind_after(layer_type: str, kind: str, source: str, path: str, why: str) ->
 
 
 def _spatial_variants(
-    layer_type: str, own: dict[str, Any], shared: dict[str, Any]
+    layer_type: str, own: dict[str, Any], shared: dict[str, Any], largest: int
 ) -> Iterator[Layer]:
-    """One layer per combination of its spatial fields' possible values; the other fields
-    keep stand-ins, since they do not change spatial sizes."""
+    """One layer per combination of its spatial fields' values that can act differently
+    (:func:`spatial_values`); the other fields keep stand-ins, since they do not change
+    spatial sizes."""
     names = [name for name in SPATIAL_FIELDS if name in LAYER_FIELDS[layer_type]]
-    choices = [own[name].values() if name in own else (shared.get(name, _UNSET),) for name in names]
+    choices = [
+        spatial_values(own[name], largest) if name in own else (shared.get(name, _UNSET),)
+        for name in names
+    ]
     for combo in itertools.product(*choices):
         values = {name: v for name, v in zip(names, combo, strict=True) if v is not _UNSET}
         values.update({name: 1 for name in REQUIRED[layer_type]})

@@ -12,7 +12,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from nas.checks import Bounds, is_choice, is_int, is_number
+from nas.checks import Bounds, is_choice, is_int, is_number, short
 from nas.errors import SpecError
 from nas.model.architecture import (
     ACTIVATIONS,
@@ -28,6 +28,9 @@ from nas.space.params import Choice, Fixed, FloatRange, IntRange, Param, found, 
 
 # Repeats are enumerated when counting candidates and checking shapes; a bound keeps that cheap.
 MAX_REPEAT = 64
+# Layers a candidate may have, and templates a space may list: far more than any network
+# trained here, few enough that listing, sampling and checking them stays quick.
+MAX_LAYERS = 1000
 
 
 @dataclass(frozen=True)
@@ -158,12 +161,14 @@ def check_value(value: Any, spec: FieldSpec, source: str, path: str) -> Any:
         if not isinstance(value, str):
             raise wrong
         if not is_choice(value, spec.options):
-            raise SpecError(source, path, f"unknown {spec.label} {value!r}; expected {spec.expect}")
+            raise SpecError(
+                source, path, f"unknown {spec.label} {short(value)}; expected {spec.expect}"
+            )
         return value
     if not (is_int(value) if spec.kind == "int" else is_number(value)):
         raise wrong
     if spec.kind == "float":
         value = float(value)
     if spec.bounds is not None and not spec.bounds(value):
-        raise SpecError(source, path, f"expected {spec.expect}, found {value!r}")
+        raise SpecError(source, path, f"expected {spec.expect}, found {short(value)}")
     return value

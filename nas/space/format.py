@@ -28,7 +28,8 @@ number or string) or a range ``{low, high, step?, log?}``: an int range when the
 ``log`` needs ``low > 0`` and no ``step``, ``step > 0`` divides ``high - low``. Layer fields
 are exactly the fields of the layer's dataclass in :mod:`nas.model.architecture` (plus ``repeat``);
 one the template does not set comes from ``shared``, else the dataclass default; required
-ones (``features``) must be set in one of the two places. ``repeat`` is at most 64.
+ones (``features``) must be set in one of the two places. ``repeat`` is at most 64, and a
+candidate has at most 1000 layers (``MAX_LAYERS``; so does the ``layers:`` list).
 
 Drawn parameter names (Optuna parameter names and table columns; fixed values are not
 drawn): ``skip``; a shared field by its own name (drawn when the first layer using it is
@@ -49,6 +50,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from nas.checks import key_text, short
 from nas.errors import SpecError
 from nas.model.architecture import LAYER_TYPES, Architecture, Layer
 from nas.model.shapes import KINDS
@@ -114,7 +116,9 @@ class Space:
         for key in data:
             if key not in TOP_KEYS:
                 raise SpecError(
-                    source, str(key), f"unknown key {key!r}; allowed keys: {', '.join(TOP_KEYS)}"
+                    source,
+                    key_text(key),
+                    f"unknown key {short(key)}; allowed keys: {', '.join(TOP_KEYS)}",
                 )
         for key in ("name", "input", "layers"):
             if key not in data:
@@ -127,7 +131,7 @@ class Space:
             raise SpecError(
                 source,
                 "input",
-                f"unknown input kind {kind!r}; expected one of {', '.join(INPUT_KINDS)}",
+                f"unknown input kind {short(kind)}; expected one of {', '.join(INPUT_KINDS)}",
             )
         skip = parse_field(data.get("skip", "none"), SKIP, source, "skip")
         layers = parse_layers(data["layers"], source)
@@ -264,8 +268,8 @@ def _parse_shared(
             fields = dict.fromkeys(f for t in types for f in LAYER_FIELDS[t])
             raise SpecError(
                 source,
-                f"shared.{name}",
-                f"{name!r} is not a field of any layer type used ({', '.join(types)}); "
+                f"shared.{key_text(name)}",
+                f"{short(name)} is not a field of any layer type used ({', '.join(types)}); "
                 f"allowed keys: {', '.join(fields)}",
             )
         # Every layer type that takes the shared value must accept it.
@@ -283,8 +287,8 @@ def _parse_optimizer(raw: Any, source: str) -> tuple[tuple[str, Param], ...]:
         if key not in OPTIMIZER_FIELDS:
             raise SpecError(
                 source,
-                f"optimizer.{key}",
-                f"unknown key {key!r}; allowed keys: {', '.join(OPTIMIZER_FIELDS)}",
+                f"optimizer.{key_text(key)}",
+                f"unknown key {short(key)}; allowed keys: {', '.join(OPTIMIZER_FIELDS)}",
             )
     return tuple(
         (name, parse_field(raw[name], spec, source, f"optimizer.{name}"))

@@ -11,9 +11,10 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from nas.checks import key_text, short
 from nas.errors import SpecError
 from nas.model.architecture import LAYER_TYPES
-from nas.space.fields import LAYER_FIELDS, REPEAT, REQUIRED, parse_field
+from nas.space.fields import LAYER_FIELDS, MAX_LAYERS, REPEAT, REQUIRED, parse_field
 from nas.space.params import Fixed, Param, found
 
 TEMPLATE_KEYS = ("type", "repeat")
@@ -73,12 +74,26 @@ class Templates(Protocol):
 
 
 def parse_layers(raw: Any, source: str) -> tuple[Template, ...]:
-    """Read the ``layers:`` list; raises :class:`SpecError` at ``layers[...]``."""
+    """Read the ``layers:`` list: at most ``MAX_LAYERS`` templates, which together add at
+    most ``MAX_LAYERS`` layers to a candidate; raises :class:`SpecError` at ``layers[...]``."""
     if not isinstance(raw, list):
         raise SpecError(source, "layers", f"expected a list of layer templates, found {found(raw)}")
     if not raw:
         raise SpecError(source, "layers", "layers is empty; give at least one layer template")
-    return tuple(_parse_template(item, source, f"layers[{t}]") for t, item in enumerate(raw))
+    if len(raw) > MAX_LAYERS:
+        raise SpecError(
+            source, "layers", f"{len(raw):,} layer templates; at most {MAX_LAYERS:,} are allowed"
+        )
+    templates = tuple(_parse_template(item, source, f"layers[{t}]") for t, item in enumerate(raw))
+    most = sum(template.repeats()[-1] for template in templates)
+    if most > MAX_LAYERS:
+        raise SpecError(
+            source,
+            "layers",
+            f"a candidate can have up to {most:,} layers; at most {MAX_LAYERS:,} are allowed "
+            "(lower some repeat)",
+        )
+    return templates
 
 
 def check_required(templates: tuple[Template, ...], shared: Collection[str], source: str) -> None:
@@ -107,8 +122,8 @@ def _parse_template(raw: Any, source: str, path: str) -> Template:
         if key not in ("one_of", "repeat"):
             raise SpecError(
                 source,
-                f"{path}.{key}",
-                f"unknown key {key!r} next to one_of; allowed keys: one_of, repeat "
+                f"{path}.{key_text(key)}",
+                f"unknown key {short(key)} next to one_of; allowed keys: one_of, repeat "
                 "(set layer fields inside each option)",
             )
     items = raw["one_of"]
@@ -141,7 +156,7 @@ def _parse_option(raw: Any, source: str, path: str, extra: tuple[str, ...]) -> L
         raise SpecError(
             source,
             f"{path}.type",
-            f"unknown layer type {kind!r}; expected one of {', '.join(LAYER_TYPES)}",
+            f"unknown layer type {short(kind)}; expected one of {', '.join(LAYER_TYPES)}",
         )
     specs = LAYER_FIELDS[kind]
     allowed = (*extra, *specs)
@@ -149,8 +164,8 @@ def _parse_option(raw: Any, source: str, path: str, extra: tuple[str, ...]) -> L
         if key not in allowed:
             raise SpecError(
                 source,
-                f"{path}.{key}",
-                f"unknown key {key!r} for a {kind} layer; allowed keys: {', '.join(allowed)}",
+                f"{path}.{key_text(key)}",
+                f"unknown key {short(key)} for a {kind} layer; allowed keys: {', '.join(allowed)}",
             )
     fields = tuple(
         (name, parse_field(raw[name], spec, source, f"{path}.{name}"))

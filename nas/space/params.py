@@ -8,12 +8,11 @@ warning). Which values a particular field accepts is :mod:`nas.space.fields`' bu
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from nas.checks import is_number, shown
+from nas.checks import is_finite_number, is_number, key_text, short, shown
 from nas.errors import SpecError
 from nas.space.suggest import Suggest
 
@@ -173,12 +172,18 @@ def parse_param(raw: Any, source: str, path: str, *, as_float: bool = False) -> 
             extra = [key for key in raw if key != "choices"]
             if extra:
                 raise SpecError(
-                    source, f"{path}.{extra[0]}", f"unknown key {extra[0]!r} next to choices"
+                    source,
+                    f"{path}.{key_text(extra[0])}",
+                    f"unknown key {short(extra[0])} next to choices",
                 )
             return _parse_choices(raw["choices"], source, f"{path}.choices")
         unknown = [key for key in raw if key not in RANGE_KEYS]
         if unknown:
-            raise SpecError(source, f"{path}.{unknown[0]}", f"unknown key {unknown[0]!r}; {SYNTAX}")
+            raise SpecError(
+                source,
+                f"{path}.{key_text(unknown[0])}",
+                f"unknown key {short(unknown[0])}; {SYNTAX}",
+            )
         missing = [key for key in ("low", "high") if key not in raw]
         if missing:
             raise SpecError(source, f"{path}.{missing[0]}", f"a range needs low and high; {SYNTAX}")
@@ -197,6 +202,9 @@ def _parse_choices(raw: Any, source: str, path: str) -> Choice:
         raise SpecError(source, path, f"expected a list of choices, found {found(raw)}")
     if not raw:
         raise SpecError(source, path, "choices is empty; give at least one value")
+    # Scalars are hashable and hash consistently with ==, so a set finds duplicates in linear
+    # time; 1, 1.0 and True count as one value, as they do for Optuna.
+    seen: set[Any] = set()
     for i, value in enumerate(raw):
         if not is_scalar(value):
             raise SpecError(
@@ -204,9 +212,9 @@ def _parse_choices(raw: Any, source: str, path: str) -> Choice:
                 f"{path}[{i}]",
                 f"a choice must be null, a bool, a number or a string, found {found(value)}",
             )
-        # `in` compares with ==, so 1, 1.0 and True count as one value, as they do for Optuna.
-        if value in raw[:i]:
-            raise SpecError(source, f"{path}[{i}]", f"duplicate choice {value!r}")
+        if value in seen:
+            raise SpecError(source, f"{path}[{i}]", f"duplicate choice {short(value)}")
+        seen.add(value)
     return Choice(tuple(raw))
 
 
@@ -214,8 +222,8 @@ def _number(raw: dict[str, Any], key: str, source: str, path: str) -> int | floa
     value = raw[key]
     if not is_number(value):
         raise SpecError(source, f"{path}.{key}", f"expected a number, found {found(value)}")
-    if not math.isfinite(value):
-        raise SpecError(source, f"{path}.{key}", f"expected a finite number, found {value!r}")
+    if not is_finite_number(value):
+        raise SpecError(source, f"{path}.{key}", f"expected a finite number, found {short(value)}")
     return value
 
 
@@ -227,19 +235,22 @@ def _parse_range(raw: dict[str, Any], source: str, path: str, as_float: bool) ->
     if not isinstance(log, bool):
         raise SpecError(source, f"{path}.log", f"expected true or false, found {found(log)}")
     if low > high:
-        raise SpecError(source, path, f"low is greater than high: low={low}, high={high}")
+        raise SpecError(
+            source, path, f"low is greater than high: low={short(low)}, high={short(high)}"
+        )
     if log and low <= 0:
-        raise SpecError(source, f"{path}.low", f"log scale needs low > 0, found low={low}")
+        raise SpecError(source, f"{path}.low", f"log scale needs low > 0, found low={short(low)}")
     if step is not None:
         if step <= 0:
-            raise SpecError(source, f"{path}.step", f"step must be > 0, found step={step}")
+            raise SpecError(source, f"{path}.step", f"step must be > 0, found step={short(step)}")
         if log:
             raise SpecError(source, f"{path}.step", "step cannot be combined with log: true")
         if (Decimal(str(high)) - Decimal(str(low))) % Decimal(str(step)) != 0:
             raise SpecError(
                 source,
                 f"{path}.step",
-                f"high - low must be a multiple of step: low={low}, high={high}, step={step}",
+                f"high - low must be a multiple of step: low={short(low)}, high={short(high)}, "
+                f"step={short(step)}",
             )
     is_int = all(isinstance(v, int) for v in (low, high, step) if v is not None)
     if is_int and not as_float:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import datetime
 import json
-import warnings
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -30,9 +29,10 @@ from optuna.storages import RDBStorage
 from optuna.storages._rdb import models
 from sqlalchemy import select
 
-from nas.errors import UnknownStudy
+from nas.errors import NoStore, UnknownStudy
+from nas.store.faults import shown_url, store_faults
 from nas.store.storages import open_storage
-from nas.urls import is_journal, public_url
+from nas.urls import is_journal
 
 Reader = Literal["auto", "sql", "optuna"]
 READERS = ("auto", "sql", "optuna")
@@ -70,14 +70,17 @@ def read_study(
     """All trials of ``study`` in ``storage`` (a URL as :func:`nas.store.open_storage` takes).
 
     Trial user attributes named in ``exclude`` are left out (never read, with ``sql``).
-    Raises :class:`~nas.errors.UnknownStudy` (a ``KeyError``) naming the studies there when
-    ``study`` does not exist and ``ValueError`` for an unknown ``reader`` or ``sql`` on
-    journal storage.
+    Reads only: a missing store or study is never created. Raises
+    :class:`~nas.errors.UnknownStudy` (a ``KeyError``) naming the studies there when
+    ``study`` does not exist (or no store does), ``ValueError`` for an unknown ``reader`` or
+    ``sql`` on journal storage, and what :func:`nas.store.open_storage` raises for a store
+    that cannot be read.
     """
     backend = _open(storage, study, reader)
-    if _use_sql(backend, reader):
-        return _sql_study(backend, study, exclude)
-    return _optuna_study(backend, study, exclude)
+    with store_faults(storage):
+        if _use_sql(backend, reader):
+            return _sql_study(backend, study, exclude)
+        return _optuna_study(backend, study, exclude)
 
 
 def read_user_attr(
@@ -85,6 +88,13 @@ def read_user_attr(
 ) -> dict[int, Any]:
     """Trial number -> the trial's ``key`` user attribute, for trials that have it."""
     backend = _open(storage, study, reader)
+    with store_faults(storage):
+        return _user_attr(backend, study, key, reader)
+
+
+def _user_attr(
+    backend: optuna.storages.BaseStorage, study: str, key: str, reader: Reader
+) -> dict[int, Any]:
     if _use_sql(backend, reader):
         study_id = backend.get_study_id_from_name(study)
         t, a = _table(models.TrialModel), _table(models.TrialUserAttributeModel)
@@ -100,26 +110,33 @@ def read_user_attr(
 
 
 def load_study(storage: str, study: str) -> optuna.Study:
-    """An existing study as an Optuna ``Study``, for what needs Optuna itself (importances,
-    the search driver); raises :class:`~nas.errors.UnknownStudy` (a ``KeyError``) naming the
+    """An existing study as an Optuna ``Study``, to read what needs Optuna itself
+    (importances); the store is opened read-only (:func:`nas.store.open_storage` with
+    ``create=False``). Raises :class:`~nas.errors.UnknownStudy` (a ``KeyError``) naming the
     studies there, with the store's password masked."""
-    return optuna.load_study(study_name=study, storage=_open(storage, study, "optuna"))
+    backend = _open(storage, study, "optuna")
+    with store_faults(storage):
+        return optuna.load_study(study_name=study, storage=backend)
 
 
 def _open(storage: str, study: str, reader: Reader) -> optuna.storages.BaseStorage:
-    """The storage, checked to hold ``study`` and to suit ``reader``."""
+    """The storage opened read-only, checked to hold ``study`` and to suit ``reader``."""
     if reader not in READERS:
         raise ValueError(f"reader must be one of {list(READERS)}, got {reader=}")
     if reader == "sql" and is_journal(storage):
         raise ValueError(f"reader='sql' needs an RDB storage URL, got journal file {storage!r}")
-    with warnings.catch_warnings():
-        # Heartbeats matter to a search driver, not to a reader; their notice is noise here.
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        backend = open_storage(storage)
-    names = [s.study_name for s in backend.get_all_studies()]
+    try:
+        backend = open_storage(storage, create=False)
+    except NoStore:
+        # Where nothing was stored, no study was either; nothing was created looking.
+        raise UnknownStudy(
+            f"no study {study!r} in {shown_url(storage)}; studies there: none"
+        ) from None
+    with store_faults(storage):
+        names = [s.study_name for s in backend.get_all_studies()]
     if study not in names:
         raise UnknownStudy(
-            f"no study {study!r} in {public_url(storage)}; studies there: {sorted(names) or 'none'}"
+            f"no study {study!r} in {shown_url(storage)}; studies there: {sorted(names) or 'none'}"
         )
     return backend
 

@@ -21,7 +21,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import jax
 import jax.numpy as jnp
@@ -35,6 +35,17 @@ from nas.training.xla_cache import enable_compilation_cache
 
 EpochCallback = Callable[[int, dict[str, float]], bool | None]
 """Called after each epoch (1-based) with that epoch's metrics; returning True stops training."""
+
+
+class TrainingData(Protocol):
+    """What training reads of a dataset (a :class:`nas.data.Dataset` is one): features with
+    the batch axis first, integer labels in ``0..num_classes-1``."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    num_classes: int
 
 
 @dataclass(frozen=True)
@@ -92,7 +103,7 @@ class Trainer:
         )
         self._programs = ProgramCache(compiler)
 
-    def prepare(self, arch: Architecture, data: Any) -> None:
+    def prepare(self, arch: Architecture, data: TrainingData) -> None:
         """Start compiling ``arch``'s programs in the background (no-op when cached), so a
         later :meth:`train` of it finds them ready; XLA compiles without holding the GIL."""
         self._programs.schedule(
@@ -106,13 +117,12 @@ class Trainer:
     def train(
         self,
         arch: Architecture,
-        data: Any,
+        data: TrainingData,
         *,
         seed: int = 0,
         on_epoch: EpochCallback | None = None,
     ) -> TrainResult:
-        """Train ``arch`` on ``data`` (an object with ``x_train, y_train, x_val, y_val,
-        num_classes``) for ``config.epochs`` epochs.
+        """Train ``arch`` on ``data`` for ``config.epochs`` epochs.
 
         Raises :class:`nas.errors.TrialFailed` on a non-finite training loss
         (``non-finite loss at epoch N``) or when the training set is smaller than one batch.

@@ -4,20 +4,26 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
+import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import optuna
 import pandas as pd
 import pytest
+import sqlalchemy
 from optuna.trial import TrialState
+from sqlalchemy import event
 
 import nas.results as analysis
 from nas.cli import main
 from nas.search import counted_trials
-from nas.store import open_storage
+from nas.store import artifacts_dir, open_storage, read_study
 
 from ..helpers import LONG_TRIALS_SPACE, write_experiment
 from ..studies import searched
@@ -216,3 +222,150 @@ def test_ctrl_c_keeps_finished_trials_and_resume_finishes(tmp_path):
         assert len(retry) == 1 and retry[0].state == TrialState.COMPLETE
         assert retry[0].params == trial.params
     assert finished_before <= {t.number for t in study.trials if t.state == TrialState.COMPLETE}
+
+
+# -- store faults and read-only commands ------------------------------------------------
+
+
+def _one_error_line(err: str) -> str:
+    """The error line of a failed command, checked to be all it printed of the failure."""
+    errors = [line for line in err.splitlines() if line.startswith("error")]
+    assert len(errors) == 1 and err.endswith(errors[0] + "\n"), err
+    assert "Traceback" not in err and "max length" not in err
+    return errors[0]
+
+
+@pytest.mark.parametrize(
+    ("where", "problem"),
+    [
+        ("foo://x", "foo://x: unknown kind of store 'foo'"),
+        ("sqlite:///{tmp}/missing/x.db", "folder {tmp}/missing does not exist"),
+        ("sqlite:///{tmp}/random.db", "the file is not an SQLite database"),
+    ],
+    ids=["scheme", "missing-folder", "random-bytes"],
+)
+def test_a_store_location_mistake_exits_2_in_one_line(where, problem, tmp_path, capsys):
+    exp = write_experiment(tmp_path, trials=1, training="{epochs: 1}")
+    noise = os.urandom(8192)
+    (tmp_path / "random.db").write_bytes(noise)
+    url = where.format(tmp=tmp_path)
+    assert main(["search", str(exp), "--storage", url]) == 2
+    line = _one_error_line(capsys.readouterr().err)
+    assert line.startswith(f"error: {url}:") and problem.format(tmp=tmp_path) in line
+    assert not (tmp_path / "missing").exists()
+    assert (tmp_path / "random.db").read_bytes() == noise
+
+
+def test_a_closed_postgresql_port_exits_3_with_the_password_masked(tmp_path):
+    exp = write_experiment(tmp_path, trials=1, training="{epochs: 1}")
+    # Bound but not listening: connecting to the port is refused at once.
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        url = f"postgresql://nas:s3cret@127.0.0.1:{closed.getsockname()[1]}/nas"
+        out = nas("search", str(exp), "--storage", url, cwd=tmp_path)
+    assert out.returncode == 3, out.stderr
+    line = _one_error_line(out.stderr)
+    assert line.startswith(f"error: {url.replace('s3cret', '***')}: cannot connect")
+    assert "s3cret" not in out.stderr + out.stdout
+
+
+@contextmanager
+def sqlite_pragma(pragma: str) -> Iterator[None]:
+    """Run ``pragma`` on every SQLite connection opened inside the block (SQLAlchemy's pool
+    event), so the real store fails the way a read-only or full disk makes it fail."""
+
+    def run(dbapi_connection: object, record: object) -> None:
+        if isinstance(dbapi_connection, sqlite3.Connection):
+            dbapi_connection.execute(pragma)
+
+    event.listen(sqlalchemy.pool.Pool, "connect", run)
+    try:
+        yield
+    finally:
+        event.remove(sqlalchemy.pool.Pool, "connect", run)
+
+
+def _searched_once(folder: Path) -> tuple[Path, str, list]:
+    """A store with one finished trial: the experiment, the store and its records."""
+    exp = write_experiment(folder, trials=1, training="{epochs: 1}")
+    assert main(["search", str(exp)]) == 0
+    storage = f"sqlite:///{folder / 'store.db'}"
+    return exp, storage, read_study(storage, "t").trials
+
+
+def test_a_read_only_store_exits_3_and_keeps_the_finished_trials(tmp_path, capsys):
+    exp, storage, before = _searched_once(tmp_path)
+    capsys.readouterr()
+    # query_only: SQLite refuses every write with SQLITE_READONLY, as for a read-only file
+    # (which root, who runs these tests here, could still write).
+    with sqlite_pragma("PRAGMA query_only=1"):
+        assert main(["search", str(exp), "--trials", "2"]) == 3
+    line = _one_error_line(capsys.readouterr().err)
+    assert line.startswith(f"error: {storage}: the store is read-only")
+    assert read_study(storage, "t").trials == before
+
+
+def test_a_full_disk_under_the_store_exits_3_and_keeps_the_finished_trials(tmp_path, capsys):
+    exp, storage, before = _searched_once(tmp_path)
+    capsys.readouterr()
+    with sqlite3.connect(tmp_path / "store.db") as conn:
+        conn.execute("VACUUM")  # no free pages left to reuse
+        pages = conn.execute("PRAGMA page_count").fetchone()[0]
+    # Past max_page_count SQLite fails the write with SQLITE_FULL, as on a full disk. A
+    # trial's attributes take over 1 KB, so seven more outgrow the free space of a table's
+    # last 4 KB page.
+    with sqlite_pragma(f"PRAGMA max_page_count={pages}"):
+        assert main(["search", str(exp), "--trials", "8"]) == 3
+    line = _one_error_line(capsys.readouterr().err)
+    assert line.startswith(f"error: {storage}: the disk is full")
+    after = read_study(storage, "t").trials
+    assert [t for t in after if t.number < len(before)] == before
+
+
+def test_a_full_disk_for_the_weights_exits_3_and_keeps_the_finished_trials(tmp_path, capsys):
+    exp, storage, before = _searched_once(tmp_path)
+    capsys.readouterr()
+    # The next trial's weights are written to this name first: /dev/full fails every write
+    # with ENOSPC, as a full disk does.
+    (artifacts_dir(storage, "t") / "trial_1.msgpack.tmp").symlink_to("/dev/full")
+    assert main(["search", str(exp), "--trials", "2"]) == 3
+    line = _one_error_line(capsys.readouterr().err)
+    assert line.startswith(f"error: {storage}: no space left on the disk")
+    after = read_study(storage, "t").trials
+    assert [t for t in after if t.number < len(before)] == before
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["trials", "t"],
+        ["trials", "t", "--output", "out/t.csv"],
+        ["report", "t", "--output", "out"],
+        ["export", "t", "--output", "out/m.py"],
+    ],
+    ids=["trials", "trials-output", "report", "export"],
+)
+@pytest.mark.parametrize("store", [None, "sqlite:///runs/nas.db", "runs/nas.log"])
+def test_read_only_commands_on_a_missing_store_create_nothing(
+    command, store, tmp_path, monkeypatch, capsys
+):
+    monkeypatch.chdir(tmp_path)
+    argv = command if store is None else [*command, "--storage", store]
+    assert main(argv) == 2
+    looked_at = {
+        None: f"sqlite:///{tmp_path / 'nas.db'}",
+        "sqlite:///runs/nas.db": f"sqlite:///{tmp_path / 'runs' / 'nas.db'}",
+        "runs/nas.log": str(tmp_path / "runs" / "nas.log"),
+    }[store]
+    err = capsys.readouterr().err
+    assert err == f"error: no study 't' in {looked_at}; studies there: none\n"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_report_of_an_unknown_study_creates_no_folder(tmp_path, capsys):
+    storage = f"sqlite:///{tmp_path / 'store.db'}"
+    optuna.create_study(study_name="other", storage=open_storage(storage))
+    argv = ["report", "t", "--storage", storage, "--output", str(tmp_path / "report")]
+    assert main(argv) == 2
+    assert capsys.readouterr().err.startswith("error: no study 't'")
+    assert not (tmp_path / "report").exists()

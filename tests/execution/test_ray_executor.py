@@ -251,7 +251,7 @@ def test_trial_that_raises_keeps_reason_and_traceback(ray_session, tmp_path):
     broken = study.trials[0]
     assert broken.state == TrialState.FAIL
     reason = broken.user_attrs["fail_reason"]
-    assert "\n" not in reason and reason.startswith("JSONDecodeError")
+    assert "\n" not in reason and reason.startswith("ArchitectureError: not valid JSON")
     assert "Traceback (most recent call last)" in broken.user_attrs["traceback"]
     assert summary.counted == 3
     assert [t.state for t in study.trials[1:]] == [TrialState.COMPLETE] * 2

@@ -108,9 +108,14 @@ optimizer:
     ("constraint", "stat"), [("max_params", "n_params"), ("max_flops", "flops")]
 )
 def test_constraints_reject_before_training(constraint, stat, tmp_path):
+    # One candidate fits, and two trials of it are wanted: it is trained twice on request.
     exp = load_experiment(
         write_experiment(
-            tmp_path, constraints=f"{{{constraint}: 1000}}", trials=2, space=SPACE_WITH_SMALL
+            tmp_path,
+            constraints=f"{{{constraint}: 1000}}",
+            trials=2,
+            space=SPACE_WITH_SMALL,
+            execution="{retrain_duplicates: true}",
         )
     )
     run_search(exp)
