@@ -9,6 +9,9 @@ A driver killed with SIGKILL takes its local instance's core processes with it (
 to the driver), but two helper agents survive it. Each local instance therefore leaves a marker
 naming its driver in its session folder, and the next local start stops the survivors of
 instances whose driver is gone.
+
+Sizing a local instance (:func:`local_cpus`, :func:`check_gpus`) and finding its raylet
+(:func:`raylet_of`) are here too.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import math
 import os
 import re
 import socket
@@ -29,6 +33,8 @@ import ray
 # Ray has no public switch for the address a local instance advertises (see loopback_only).
 from ray._private import ray_constants
 
+from nas.errors import SpecError
+from nas.execution.base import Placement
 from nas.processes import alive
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -179,3 +185,35 @@ def _stop_holders(session_dir: Path) -> list[int]:
         with contextlib.suppress(psutil.NoSuchProcess):
             proc.kill()
     return [proc.pid for proc in holders]
+
+
+def local_cpus(execution: Placement) -> int:
+    """CPUs a local instance declares: the machine's, or enough for ``workers`` trials at a
+    time, so asking for more trials than cores shares the cores rather than leaving trials
+    waiting for actors that can never start."""
+    wanted = math.ceil(execution.workers * execution.cpus_per_trial)
+    return max(os.cpu_count() or 1, wanted)
+
+
+def check_gpus(execution: Placement, source: str | Path) -> None:
+    """GPUs cannot be shared beyond what a local instance has: refuse what cannot run."""
+    wanted = execution.workers * execution.gpus_per_trial
+    have = ray.cluster_resources().get("GPU", 0.0)
+    if wanted > have:
+        raise SpecError(
+            source,
+            "execution.gpus_per_trial",
+            f"{execution.workers} trial(s) at a time with {execution.gpus_per_trial:g} GPU each "
+            f"need {wanted:g} GPU(s) but this machine has {have:g}; lower execution.workers or "
+            "execution.gpus_per_trial, or join a cluster with --address",
+        )
+
+
+def raylet_of(node: str) -> int | None:
+    """Process id of the raylet of Ray node ``node`` where it runs on this machine (a raylet
+    names its node on its command line), else None."""
+    flag = f"--node_id={node}"
+    for proc in psutil.process_iter(["name", "cmdline"]):
+        if proc.info["name"] == "raylet" and flag in (proc.info["cmdline"] or ()):
+            return proc.pid
+    return None

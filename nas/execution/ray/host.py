@@ -26,7 +26,6 @@ from __future__ import annotations
 import contextlib
 import faulthandler
 import functools
-import math
 import os
 import pickle
 import signal
@@ -39,14 +38,11 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-import psutil
-import ray
-
 import nas
 from nas.errors import SpecError
 from nas.execution.base import EpochReport, Placement
 from nas.execution.job import TrialJob, TrialOutcome
-from nas.execution.ray.cluster import RaySession, connect
+from nas.execution.ray.cluster import RaySession, check_gpus, connect, local_cpus, raylet_of
 from nas.execution.ray.pool import NodesLost, WorkerPool, node_entry
 from nas.processes import alive
 from nas.training import TrainConfig
@@ -81,28 +77,6 @@ def open_pool(
         session.close()
         raise
     return session, pool
-
-
-def local_cpus(execution: Placement) -> int:
-    """CPUs a local instance declares: the machine's, or enough for ``workers`` trials at a
-    time, so asking for more trials than cores shares the cores rather than leaving trials
-    waiting for actors that can never start."""
-    wanted = math.ceil(execution.workers * execution.cpus_per_trial)
-    return max(os.cpu_count() or 1, wanted)
-
-
-def check_gpus(execution: Placement, source: str | Path) -> None:
-    """GPUs cannot be shared beyond what a local instance has: refuse what cannot run."""
-    wanted = execution.workers * execution.gpus_per_trial
-    have = ray.cluster_resources().get("GPU", 0.0)
-    if wanted > have:
-        raise SpecError(
-            source,
-            "execution.gpus_per_trial",
-            f"{execution.workers} trial(s) at a time with {execution.gpus_per_trial:g} GPU each "
-            f"need {wanted:g} GPU(s) but this machine has {have:g}; lower execution.workers or "
-            "execution.gpus_per_trial, or join a cluster with --address",
-        )
 
 
 class Host:
@@ -233,16 +207,6 @@ class Host:
             f"the Ray driver process (pid {self.process.pid}) on {self._where()} exited with "
             f"status {status}"
         )
-
-
-def raylet_of(node: str) -> int | None:
-    """Process id of the raylet of Ray node ``node`` where it runs on this machine (a raylet
-    names its node on its command line), else None."""
-    flag = f"--node_id={node}"
-    for proc in psutil.process_iter(["name", "cmdline"]):
-        if proc.info["name"] == "raylet" and flag in (proc.info["cmdline"] or ()):
-            return proc.pid
-    return None
 
 
 def _portable(err: BaseException) -> tuple:
