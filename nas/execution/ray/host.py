@@ -14,11 +14,15 @@ talk over a private socket pair, one request at a time:
   exits, when its pool raised :class:`~nas.execution.ray.pool.NodesLost`.
 
 The host's output (Ray's own log lines among it) goes to a log file, not the terminal; SIGUSR1
-writes the host's Python stacks there. It runs
-in a session of its own, so Ctrl-C reaches the search driver only, which then closes the
-socket; a host whose search driver is gone stops its Ray session and exits. :class:`Host`
-raises :class:`HostLost` when the host exits, reports its nodes lost, or the raylet of its
-node exits where that runs on this machine (Ray would end the host a while later).
+writes the host's Python stacks there. It runs in a session of its own, so Ctrl-C reaches the
+search driver only, which then closes the socket. A host whose search driver is gone (closed
+socket, or killed) stops its Ray session and exits at its next read or write on the socket;
+one still running :data:`EXIT_WAIT_S` after its search driver died (blocked in Ray) kills its
+own processes, Ray's among them, and exits.
+
+:class:`Host` raises :class:`HostLost` when the host exits, reports its nodes lost, or the
+raylet of its node exits where that runs on this machine (Ray would end the host a while
+later).
 """
 
 from __future__ import annotations
@@ -33,10 +37,14 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 import traceback
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
+
+import psutil
 
 import nas
 from nas.errors import SpecError
@@ -48,7 +56,7 @@ from nas.processes import alive
 from nas.training import TrainConfig
 
 CALLS = ("worker_info", "slot_of", "trace_counts")  # pool methods the search driver may call
-WATCH_S = 0.5  # how often a waiting search driver checks the local raylet
+WATCH_S = 0.5  # how often a waiting search driver checks the local raylet, a host its parent
 EXIT_WAIT_S = 60.0  # for a host to stop its Ray session and exit
 
 
@@ -96,9 +104,10 @@ class Host:
         # The host imports this copy of the package, whatever the working directory.
         root = str(Path(nas.__file__).resolve().parent.parent)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
+        args = [str(theirs.fileno()), str(os.getpid()), self.log]
         try:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "nas.execution.ray", str(theirs.fileno()), self.log],
+                [sys.executable, "-m", "nas.execution.ray", *args],
                 pass_fds=(theirs.fileno(),),
                 stdin=subprocess.DEVNULL,
                 stdout=fd,
@@ -268,11 +277,26 @@ def _reply(conn: Connection, compute: Any) -> None:
         conn.send(("result", value))
 
 
-def main(fd: int, log: str | None = None) -> int:
-    """The host process: see the module docstring. ``log`` is its output file, removed when
-    it ends normally (its search driver may have died and cannot)."""
+def _end_with(parent: int) -> None:
+    """Once ``parent`` (the search driver) is gone, give the main thread :data:`EXIT_WAIT_S`
+    to see the closed socket and stop Ray; then kill this process's children (Ray's) and
+    exit."""
+    while os.getppid() == parent:
+        time.sleep(WATCH_S)
+    time.sleep(EXIT_WAIT_S)
+    for child in psutil.Process().children(recursive=True):
+        with contextlib.suppress(psutil.Error):
+            child.kill()
+    os._exit(4)
+
+
+def main(fd: int, parent: int, log: str | None = None) -> int:
+    """The host process of search driver ``parent``: see the module docstring. ``log`` is
+    its output file, removed when it ends normally (its search driver may have died and
+    cannot)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the search driver decides when to stop
     faulthandler.register(signal.SIGUSR1, all_threads=True)  # stacks to the log, on demand
+    threading.Thread(target=_end_with, args=(parent,), daemon=True).start()
     os.set_inheritable(fd, False)  # Ray's processes must not hold the search driver's socket
     conn = Connection(fd)
     try:
