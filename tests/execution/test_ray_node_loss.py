@@ -23,6 +23,7 @@ from nas.config import ExecutionSection
 from nas.execution import TrialJob
 from nas.execution.ray import RayExecutor
 from nas.execution.ray import cluster as ray_cluster
+from nas.execution.ray import host as ray_host
 from nas.model import Architecture, Dense
 from nas.search import counted_trials
 from nas.store import open_storage
@@ -79,6 +80,40 @@ def test_search_survives_its_local_raylet_dying(tmp_path):
     # What was left of the lost instance is gone with the search.
     _, left = psutil.wait_procs([p for p in tree if p.is_running()], timeout=30)
     assert not [p for p in left if p.status() != psutil.STATUS_ZOMBIE]
+
+
+def test_a_host_that_stops_answering_is_replaced(synthetic, monkeypatch):
+    """A host that gives no answer in time (stopped here with SIGSTOP) is taken as lost: its
+    trial fails naming it, and the trial run again completes on a new host."""
+    monkeypatch.setattr(ray_host, "REPLY_GRACE_S", 3.0)
+    arch = Architecture(layers=(Dense(16),), batch_size=32)
+    stopped: list[psutil.Process] = []
+
+    def stop_the_host(number: int, epoch: int, metrics: dict) -> bool:
+        if not stopped:
+            (host,) = [
+                p
+                for p in psutil.Process().children()
+                if "nas.execution.ray" in " ".join(p.cmdline())
+            ]
+            host.send_signal(signal.SIGSTOP)
+            stopped.append(host)
+        return False
+
+    with RayExecutor(synthetic, TrainConfig(epochs=20), ExecutionSection(workers=1)) as executor:
+        executor.submit(TrialJob(0, arch.to_json(), seed=0))
+        outcomes: list = []
+        while not outcomes:  # waits of 1 s: the host has 1 s plus its grace to answer
+            outcomes = executor.wait(stop_the_host, timeout=1.0)
+        (lost,) = outcomes
+        executor.submit(TrialJob(1, arch.to_json(), seed=0))
+        (retry,) = executor.wait(lambda n, e, m: False)
+    (host,) = stopped
+    assert lost.trial_number == 0 and lost.state == "failed" and lost.worker_died
+    assert lost.reason.startswith(f"node lost: the Ray driver process (pid {host.pid}) on Ray")
+    assert "gave no answer for 4 s" in lost.reason, lost.reason
+    assert retry.trial_number == 1 and retry.state == "complete"
+    assert not host.is_running()
 
 
 def _node_id(raylet: psutil.Process) -> str:

@@ -58,7 +58,7 @@ class _InProcess:
     def wait(self, on_epoch: EpochReport, timeout: float | None) -> list[TrialOutcome]:
         return self.pool.wait(on_epoch, timeout)
 
-    def call(self, name: str, *args: Any) -> Any:
+    def call(self, name: str, *args: Any, within: float = 0.0) -> Any:
         return getattr(self.pool, name)(*args)
 
     def close(self, **_: object) -> None:
@@ -135,6 +135,8 @@ class RayExecutor(Executor):
     def wait(self, on_epoch: EpochReport, timeout: float | None = None) -> list[TrialOutcome]:
         if self._broken is not None:
             raise self._broken
+        if not self._jobs:
+            return []
 
         def forward(number: int, epoch: int, metrics: dict[str, float]) -> bool:
             self._jobs[number].append(metrics)
@@ -161,7 +163,7 @@ class RayExecutor(Executor):
 
     def worker_info(self, timeout: float = 120.0) -> list[dict[str, Any]]:
         """:meth:`TrialWorker.info` of every actor, in slot order."""
-        return self._backend.call("worker_info", timeout)
+        return self._backend.call("worker_info", timeout, within=timeout)
 
     def slot_of(self, trial_number: int) -> int | None:
         """Index of the worker running ``trial_number`` (None if none)."""
@@ -169,7 +171,7 @@ class RayExecutor(Executor):
 
     def trace_counts(self, timeout: float = 120.0) -> list[dict[tuple[str, str], int]]:
         """Every actor's trainer ``trace_counts``, in slot order."""
-        return self._backend.call("trace_counts", timeout)
+        return self._backend.call("trace_counts", timeout, within=timeout)
 
     # -- losing nodes --------------------------------------------------------------------
 

@@ -20,9 +20,10 @@ socket, or killed) stops its Ray session and exits at its next read or write on 
 one still running :data:`EXIT_WAIT_S` after its search driver died (blocked in Ray) kills its
 own processes, Ray's among them, and exits.
 
-:class:`Host` raises :class:`HostLost` when the host exits, reports its nodes lost, or the
+:class:`Host` raises :class:`HostLost` when the host exits, reports its nodes lost, the
 raylet of its node exits where that runs on this machine (Ray would end the host a while
-later).
+later), or the host gives no answer in time: :data:`READY_TIMEOUT_S` to start, a request's
+own time limit plus :data:`REPLY_GRACE_S` to answer it (its stacks then go to its log).
 """
 
 from __future__ import annotations
@@ -58,6 +59,9 @@ from nas.training import TrainConfig
 CALLS = ("worker_info", "slot_of", "trace_counts")  # pool methods the search driver may call
 WATCH_S = 0.5  # how often a waiting search driver checks the local raylet, a host its parent
 EXIT_WAIT_S = 60.0  # for a host to stop its Ray session and exit
+READY_TIMEOUT_S = 300.0  # for a host to connect to Ray and start its pool
+REPLY_GRACE_S = 300.0  # for a host's answer, beyond the time limit of the request
+WAIT_PIECE_S = 10.0  # a wait without a time limit is asked for in pieces this long
 
 
 class HostLost(Exception):
@@ -125,9 +129,13 @@ class Host:
         self._conn = Connection(ours.detach())
         self.raylet: int | None = None
         self.node, self.node_ip = "?", "?"
+        self.keep_log = False  # set where the log holds the stacks of a host that hung
         try:
-            self._send(params)
-            kind, value = self._recv()
+            # From a thread, on a duplicate of the socket: a host that never reads them
+            # (stuck starting) must not block this process past READY_TIMEOUT_S.
+            sending = (os.dup(self._conn.fileno()), params)
+            threading.Thread(target=_send_params, args=sending, daemon=True).start()
+            kind, value = self._recv(READY_TIMEOUT_S)
             if kind == "error":
                 raise _restore(value)
         except BaseException as err:
@@ -145,27 +153,34 @@ class Host:
         self._send(("submit", job))
 
     def wait(self, on_epoch: EpochReport, timeout: float | None) -> list[TrialOutcome]:
-        self._send(("wait", timeout))
+        """The pool's ``wait``, for a caller with jobs in flight (without ``timeout`` this
+        returns once one ends). Asked in pieces of :data:`WAIT_PIECE_S` where ``timeout`` is
+        None, so that every answer has a bound."""
+        piece = WAIT_PIECE_S if timeout is None else timeout
         while True:
-            message = self._recv()
-            if message[0] != "epoch":
-                return self._value(message)
-            self._send(("stop", bool(on_epoch(*message[1:]))))
+            self._send(("wait", piece))
+            while (message := self._recv(piece + REPLY_GRACE_S))[0] == "epoch":
+                self._send(("stop", bool(on_epoch(*message[1:]))))
+            outcomes = self._value(message)
+            if outcomes or timeout is not None:
+                return outcomes
 
-    def call(self, name: str, *args: Any) -> Any:
+    def call(self, name: str, *args: Any, within: float = 0.0) -> Any:
+        """The pool's method ``name`` (one of :data:`CALLS`), which takes up to ``within``
+        seconds."""
         self._send(("call", name, args))
-        return self._value(self._recv())
+        return self._value(self._recv(within + REPLY_GRACE_S))
 
     def close(self, *, grace: float = EXIT_WAIT_S, keep_log: bool = False) -> None:
         """Close the socket (the host then stops its Ray session and exits) and wait for the
-        host to exit, killing it past ``grace`` seconds; ``keep_log`` keeps its output file
-        (:attr:`log`). Idempotent."""
+        host to exit, killing it past ``grace`` seconds; ``keep_log`` (or :attr:`keep_log`)
+        keeps its output file (:attr:`log`). Idempotent."""
         self._conn.close()
         try:
             self.process.wait(timeout=grace)
         except subprocess.TimeoutExpired:
             self.kill()
-        if not keep_log:
+        if not (keep_log or self.keep_log):
             Path(self.log).unlink(missing_ok=True)
 
     def kill(self) -> None:
@@ -188,15 +203,32 @@ class Host:
         except OSError:
             raise HostLost(self._exit_cause()) from None
 
-    def _recv(self) -> Any:
+    def _recv(self, within: float) -> Any:
+        """The host's next message, which must come within ``within`` seconds."""
+        deadline = time.monotonic() + within
         while not self._conn.poll(WATCH_S):
             if self.raylet is not None and not alive(self.raylet):
                 self.kill()
                 raise HostLost(f"{self._where()} went down: its raylet (pid {self.raylet}) exited")
+            if time.monotonic() > deadline:
+                raise HostLost(self._hung(within))
         try:
             return self._conn.recv()
         except (EOFError, OSError):
             raise HostLost(self._exit_cause()) from None
+
+    def _hung(self, within: float) -> str:
+        """Have the host write its stacks to its log, end it, and say so."""
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.process.pid, signal.SIGUSR1)
+        time.sleep(1.0)  # for the stacks to be written
+        self.kill()
+        self.keep_log = True
+        on = "" if self.node == "?" else f" on {self._where()}"
+        return (
+            f"the Ray driver process (pid {self.process.pid}){on} gave no answer for "
+            f"{within:g} s; its stacks are in {self.log}"
+        )
 
     def _where(self) -> str:
         return f"Ray node {self.node} ({self.node_ip})"
@@ -216,6 +248,15 @@ class Host:
             f"the Ray driver process (pid {self.process.pid}) on {self._where()} exited with "
             f"status {status}"
         )
+
+
+def _send_params(fd: int, params: dict[str, Any]) -> None:
+    """Send ``params`` on socket ``fd`` (a duplicate, closed after: closing the main one
+    does not cut this send short)."""
+    conn = Connection(fd)
+    with contextlib.suppress(OSError):  # the host is gone: the search driver's read says how
+        conn.send(params)
+    conn.close()
 
 
 def _portable(err: BaseException) -> tuple:
