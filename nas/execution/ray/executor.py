@@ -29,7 +29,7 @@ import ray
 from nas.errors import UserError
 from nas.execution.base import EpochReport, Executor, Placement
 from nas.execution.job import TrialJob, TrialOutcome
-from nas.execution.ray.cluster import RaySession, stop_orphans
+from nas.execution.ray.cluster import RaySession
 from nas.execution.ray.host import Host, HostLost, open_pool
 from nas.execution.ray.pool import NodesLost, WorkerPool
 from nas.training import TrainConfig
@@ -186,16 +186,15 @@ class RayExecutor(Executor):
         self._jobs.clear()
         self._losses += 1
         lost = self._backend
-        lost.close(grace=LOST_GRACE_S, keep_log=True)
+        # The log of the last host of a search that gives up says what Ray did.
+        lost.close(grace=LOST_GRACE_S, keep_log=self._losses >= MAX_LOSSES)
         rerun = "then run the same command again to resume"
-        keep_log = False
         if not lost.restartable:
             self._broken = RayLost(
                 f"{cause}; the search runs on the Ray this process connected to, which it "
                 f"cannot restart: check that Ray (ray status), {rerun}"
             )
         elif self._losses >= MAX_LOSSES:
-            keep_log = True
             self._broken = RayLost(
                 f"{cause}, and Ray lost this search's nodes {self._losses} times in a row "
                 f"before any trial came back; see Ray's output in {lost.log}, {rerun}"
@@ -207,10 +206,6 @@ class RayExecutor(Executor):
                 self._broken = RayLost(f"{cause}, and {self._cannot_restart(err)}, {rerun}")
             else:
                 self.session = self._backend.session
-        if self._broken is not None and lost.session.started:
-            stop_orphans()  # what the lost local instance left; a restart's start does it too
-        if lost.log and not keep_log:
-            Path(lost.log).unlink(missing_ok=True)
         return outcomes
 
     def _cannot_restart(self, err: Exception) -> str:

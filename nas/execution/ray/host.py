@@ -51,7 +51,14 @@ import nas
 from nas.errors import SpecError
 from nas.execution.base import EpochReport, Placement
 from nas.execution.job import TrialJob, TrialOutcome
-from nas.execution.ray.cluster import RaySession, check_gpus, connect, local_cpus, raylet_of
+from nas.execution.ray.cluster import (
+    RaySession,
+    check_gpus,
+    connect,
+    local_cpus,
+    raylet_of,
+    stop_orphans,
+)
 from nas.execution.ray.pool import NodesLost, WorkerPool, node_entry
 from nas.processes import alive
 from nas.training import TrainConfig
@@ -129,6 +136,7 @@ class Host:
         self._conn = Connection(ours.detach())
         self.raylet: int | None = None
         self.node, self.node_ip = "?", "?"
+        self._local = params["execution"].address is None  # a private local instance
         self.keep_log = False  # set where the log holds the stacks of a host that hung
         try:
             # From a thread, on a duplicate of the socket: a host that never reads them
@@ -173,19 +181,23 @@ class Host:
 
     def close(self, *, grace: float = EXIT_WAIT_S, keep_log: bool = False) -> None:
         """Close the socket (the host then stops its Ray session and exits) and wait for the
-        host to exit, killing it past ``grace`` seconds; ``keep_log`` (or :attr:`keep_log`)
-        keeps its output file (:attr:`log`). Idempotent."""
+        host to exit, killing it past ``grace`` seconds. Where a local instance was not
+        stopped by the host (killed, or ended by Ray), what survives it is stopped
+        (:func:`~nas.execution.ray.cluster.stop_orphans`). ``keep_log`` (or
+        :attr:`keep_log`) keeps the host's output file (:attr:`log`). Idempotent."""
         self._conn.close()
         try:
             self.process.wait(timeout=grace)
         except subprocess.TimeoutExpired:
             self.kill()
+        if self._local and self.process.returncode != 0:
+            self._local = False  # once
+            stop_orphans()
         if not (keep_log or self.keep_log):
             Path(self.log).unlink(missing_ok=True)
 
     def kill(self) -> None:
-        """End the host at once (its local instance's survivors are stopped by the next
-        local start, see :func:`~nas.execution.ray.cluster.stop_orphans`)."""
+        """End the host at once (:meth:`close` stops what its local instance leaves)."""
         with contextlib.suppress(ProcessLookupError):
             self.process.kill()
         self.process.wait()
