@@ -10,8 +10,8 @@ to the driver), but two helper agents survive it. Each local instance therefore 
 naming its driver in its session folder, and the next local start stops the survivors of
 instances whose driver is gone.
 
-Sizing a local instance (:func:`local_cpus`, :func:`check_gpus`) and finding its raylet
-(:func:`raylet_of`) are here too.
+Sizing a local instance (:func:`local_cpus`, :func:`check_gpus`), finding its raylet
+(:func:`raylet_of`) and telling whether a node is gone (:func:`dead_node`) are here too.
 """
 
 from __future__ import annotations
@@ -26,18 +26,21 @@ import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psutil
 import ray
 
 # Ray has no public switch for the address a local instance advertises (see loopback_only).
 from ray._private import ray_constants
+from ray.exceptions import RayError
 
 from nas.errors import SpecError
 from nas.execution.base import Placement
 from nas.processes import alive
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+RAYLET_PROBE_S = 5.0  # for a raylet to accept a connection, where its actor died
 MARKER = "nas_driver.json"
 
 
@@ -216,4 +219,40 @@ def raylet_of(node: str) -> int | None:
     for proc in psutil.process_iter(["name", "cmdline"]):
         if proc.info["name"] == "raylet" and flag in (proc.info["cmdline"] or ()):
             return proc.pid
+    return None
+
+
+def dead_node(node: str) -> tuple[str, str] | None:
+    """(id, address) of ``node`` where Ray has it dead or its raylet refuses connections;
+    None where it is alive or unknown. Ray tells an actor's death before it has found the
+    node dead (that takes its health checks, seconds): the raylet's port tells at once."""
+    entry = node_entry(node)
+    if entry is None:
+        return None
+    address = str(entry.get("NodeManagerAddress", "?"))
+    if entry.get("Alive", True) and not _refuses(address, entry.get("NodeManagerPort")):
+        return None
+    return node, address
+
+
+def _refuses(host: str, port: Any) -> bool:
+    """Whether nothing listens at ``host:port``: the connection is refused. A connection not
+    answered in time (a busy machine, a slow network) says nothing: Ray's health checks
+    decide about such a node."""
+    try:
+        with socket.create_connection((host, int(port)), timeout=RAYLET_PROBE_S):
+            return False
+    except ConnectionRefusedError:
+        return True
+    except (OSError, ValueError, TypeError):
+        return False
+
+
+def node_entry(node: str) -> dict[str, Any] | None:
+    """Ray's record of node ``node`` (an entry of ``ray.nodes()``: ``Alive``,
+    ``NodeManagerAddress``, ...); None where Ray has none or cannot be asked."""
+    with contextlib.suppress(RayError):
+        for entry in ray.nodes():
+            if entry.get("NodeID") == node:
+                return entry
     return None

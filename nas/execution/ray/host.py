@@ -56,10 +56,11 @@ from nas.execution.ray.cluster import (
     check_gpus,
     connect,
     local_cpus,
+    node_entry,
     raylet_of,
     stop_orphans,
 )
-from nas.execution.ray.pool import NodesLost, WorkerPool, node_entry
+from nas.execution.ray.pool import NodesLost, WorkerPool
 from nas.processes import alive
 from nas.training import TrainConfig
 

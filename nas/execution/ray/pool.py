@@ -44,13 +44,12 @@ from ray.exceptions import RayActorError, RayError, RayTaskError
 from nas.execution.base import EpochReport, Placement
 from nas.execution.job import TrialJob, TrialOutcome
 from nas.execution.ray.actor import Progress, TrialWorker, timeout_reason
-from nas.execution.ray.cluster import probe
+from nas.execution.ray.cluster import dead_node
 from nas.training import TrainConfig
 
 MAX_CONCURRENCY = 4  # run, poll, and room for info/trace_counts calls
 GPU_MEMORY_HEADROOM = 0.9  # of a GPU share, for XLA's allocator; the rest is CUDA's context
 START_TIMEOUT = 300.0  # seconds a pool that lost a node waits for room for any worker
-RAYLET_PROBE_S = 5.0  # for a raylet to accept a connection, where its actor died
 
 
 class NodesLost(Exception):
@@ -273,7 +272,7 @@ class WorkerPool:
         except RayActorError as err:
             # This process's own node first: actors that never started have no node known.
             for node in (self.node, self._nodes.get(running.slot)):
-                lost = None if node is None else _dead(node)
+                lost = None if node is None else dead_node(node)
                 if lost is not None:
                     break
             if lost is not None and lost[0] == self.node:
@@ -336,34 +335,6 @@ class WorkerPool:
                 )
             )
         return outcomes
-
-
-def _dead(node: str) -> tuple[str, str] | None:
-    """(id, address) of ``node`` where Ray has it dead or its raylet refuses connections;
-    None where it is alive or unknown. Ray tells an actor's death before it has found the
-    node dead (that takes its health checks, seconds): the raylet's port tells at once."""
-    entry = node_entry(node)
-    if entry is None:
-        return None
-    address = str(entry.get("NodeManagerAddress", "?"))
-    if entry.get("Alive", True):
-        try:
-            probe(f"{address}:{entry.get('NodeManagerPort')}", timeout=RAYLET_PROBE_S)
-        except ConnectionError:
-            pass
-        else:
-            return None
-    return node, address
-
-
-def node_entry(node: str) -> dict[str, Any] | None:
-    """Ray's record of node ``node`` (an entry of ``ray.nodes()``: ``Alive``,
-    ``NodeManagerAddress``, ...); None where Ray has none or cannot be asked."""
-    with contextlib.suppress(RayError):
-        for entry in ray.nodes():
-            if entry.get("NodeID") == node:
-                return entry
-    return None
 
 
 def _kill(actor: Any) -> None:
