@@ -76,9 +76,13 @@ def test_driver_killed_mid_search_resumes(storage, tmp_path):
     try:
         study = _wait_for_finished_and_running(proc, log, storage, study_name)
         # Ray's driver may be the search or a process of its own (nas.execution.ray.host).
-        drivers = [proc.pid] + [p.pid for p in psutil.Process(proc.pid).children()]
+        hosts = psutil.Process(proc.pid).children()
+        drivers = [proc.pid] + [p.pid for p in hosts]
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=60)
+        # A host outlives its search driver only while it stops its Ray session.
+        _, left = psutil.wait_procs(hosts, timeout=120)
+        assert not left, [p.cmdline() for p in left]
     finally:
         if proc.poll() is None:
             proc.kill()
