@@ -164,6 +164,22 @@ def stop_orphans(temp_dir: Path | None = None) -> list[int]:
     return stopped
 
 
+def stop_session_of(pid: int, since: float, temp_dir: Path | None = None) -> list[int]:
+    """Stop what is left of the local instance that process ``pid``, now gone, started at or
+    after ``since`` (a :func:`time.time`), marked or not (it may have died starting); returns
+    the process ids stopped. Ray names a local instance's session folder after the process
+    that started it."""
+    root = temp_dir or Path(os.environ.get("RAY_TMPDIR", "/tmp")) / "ray"
+    stopped: list[int] = []
+    for folder in root.glob(f"session_*_{pid}"):
+        with contextlib.suppress(OSError):
+            if folder.is_symlink() or folder.stat().st_mtime < since:
+                continue
+            stopped.extend(_stop_holders(folder))
+            (folder / MARKER).unlink(missing_ok=True)
+    return stopped
+
+
 def _stop_holders(session_dir: Path) -> list[int]:
     """Terminate (then kill) this user's processes with files open under ``session_dir``."""
     prefix = str(session_dir) + os.sep

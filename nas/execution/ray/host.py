@@ -58,7 +58,7 @@ from nas.execution.ray.cluster import (
     local_cpus,
     node_entry,
     raylet_of,
-    stop_orphans,
+    stop_session_of,
 )
 from nas.execution.ray.pool import NodesLost, WorkerPool
 from nas.processes import alive
@@ -110,6 +110,7 @@ class Host:
     restartable = True  # another host can be started where this one is lost
 
     def __init__(self, params: dict[str, Any]) -> None:
+        self._began = time.time() - 1.0  # before the host's session folder (mtime, 1 s grain)
         fd, self.log = tempfile.mkstemp(prefix="nas-ray-driver-", suffix=".log")
         ours, theirs = socket.socketpair()
         env = dict(os.environ)
@@ -183,8 +184,8 @@ class Host:
     def close(self, *, grace: float = EXIT_WAIT_S, keep_log: bool = False) -> None:
         """Close the socket (the host then stops its Ray session and exits) and wait for the
         host to exit, killing it past ``grace`` seconds. Where a local instance was not
-        stopped by the host (killed, or ended by Ray), what survives it is stopped
-        (:func:`~nas.execution.ray.cluster.stop_orphans`). ``keep_log`` (or
+        stopped by the host (killed, or ended by Ray, even while starting), what survives it
+        is stopped (:func:`~nas.execution.ray.cluster.stop_session_of`). ``keep_log`` (or
         :attr:`keep_log`) keeps the host's output file (:attr:`log`). Idempotent."""
         self._conn.close()
         try:
@@ -193,7 +194,7 @@ class Host:
             self.kill()
         if self._local and self.process.returncode != 0:
             self._local = False  # once
-            stop_orphans()
+            stop_session_of(self.process.pid, self._began)
         if not (keep_log or self.keep_log):
             Path(self.log).unlink(missing_ok=True)
 
