@@ -72,8 +72,8 @@ class RayExecutor(Executor):
     Joins the cluster at ``execution.address`` (else starts a local loopback instance with
     CPUs for ``workers`` trials at a time, shut down by :meth:`shutdown`). Raises
     :class:`SpecError` (against ``source``, the experiment file) when a local instance lacks
-    the GPUs ``workers`` trials at a time need, and :class:`RayLost` when the host process
-    dies starting.
+    the GPUs ``workers`` trials at a time need, and :class:`RayLost` (one line naming the
+    cause) where Ray cannot be started or joined.
     """
 
     def __init__(
@@ -105,8 +105,12 @@ class RayExecutor(Executor):
         else:
             try:
                 self._backend = Host(self._params)
-            except HostLost as err:
-                raise RayLost(f"could not start Ray for this search: {err}") from None
+            except UserError:  # a local instance without the GPUs asked for
+                raise
+            except Exception as err:  # whatever it is, the search cannot start on Ray
+                raise RayLost(
+                    f"{self._cannot_start(err)}, then run the same command again"
+                ) from None
         self.session: RaySession = self._backend.session
 
     # -- Executor ----------------------------------------------------------------------
@@ -203,17 +207,21 @@ class RayExecutor(Executor):
             try:
                 self._backend = Host(self._params)
             except Exception as err:  # whatever it is, the search cannot go on on Ray
-                self._broken = RayLost(f"{cause}, and {self._cannot_restart(err)}, {rerun}")
+                self._broken = RayLost(
+                    f"{cause}, and {self._cannot_start(err, again=True)}, {rerun}"
+                )
             else:
                 self.session = self._backend.session
         return outcomes
 
-    def _cannot_restart(self, err: Exception) -> str:
+    def _cannot_start(self, err: Exception, *, again: bool = False) -> str:
+        """One line on why a host could not start (``err``, whatever it is), naming the
+        cluster and what to check where there is one."""
         line = (str(err).strip().splitlines() or [type(err).__name__])[0]
         address = self.execution.address
         if address:
             return (
-                f"Ray could not be rejoined at {address}: {line}; check the cluster "
-                f"(ray status --address {address})"
+                f"Ray could not be {'re' if again else ''}joined at {address}: {line}; check "
+                f"the cluster (ray status --address {address})"
             )
-        return f"Ray could not be restarted: {line}"
+        return f"Ray could not be {'re' if again else ''}started: {line}"
