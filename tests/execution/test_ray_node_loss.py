@@ -112,6 +112,10 @@ def test_a_host_that_stops_answering_is_replaced(synthetic, monkeypatch):
     assert lost.trial_number == 0 and lost.state == "failed" and lost.worker_died
     assert lost.reason.startswith(f"node lost: the Ray driver process (pid {host.pid}) on Ray")
     assert "gave no answer for 4 s" in lost.reason, lost.reason
+    # Its log is kept for its stacks (none here: a stopped process writes nothing).
+    log = Path(lost.reason.rpartition("its stacks are in ")[2])
+    assert log.is_file()
+    log.unlink()
     assert retry.trial_number == 1 and retry.state == "complete"
     assert not host.is_running()
 
