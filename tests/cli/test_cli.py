@@ -15,6 +15,7 @@ from pathlib import Path
 
 import optuna
 import pandas as pd
+import psutil
 import pytest
 import sqlalchemy
 from optuna.trial import TrialState
@@ -157,11 +158,12 @@ def _default_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-def test_ctrl_c_keeps_finished_trials_and_resume_finishes(tmp_path):
+@pytest.mark.parametrize("workers", ["1", "2"])  # in this process; on Ray, from a host process
+def test_ctrl_c_keeps_finished_trials_and_resume_finishes(tmp_path, workers):
     exp = write_experiment(tmp_path, trials=6, training="{epochs: 60}", space=LONG_TRIALS_SPACE)
     storage = f"sqlite:///{tmp_path / 'store.db'}"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "nas.cli", "search", str(exp)],
+        [sys.executable, "-m", "nas.cli", "search", str(exp), "--workers", workers],
         cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -187,6 +189,7 @@ def test_ctrl_c_keeps_finished_trials_and_resume_finishes(tmp_path):
                 break
         else:
             pytest.fail("the search never had a finished and a running trial")
+        children = psutil.Process(proc.pid).children(recursive=True)
         os.kill(proc.pid, signal.SIGINT)
         _, err = proc.communicate(timeout=60)
     finally:
@@ -195,9 +198,13 @@ def test_ctrl_c_keeps_finished_trials_and_resume_finishes(tmp_path):
             proc.communicate()
     assert proc.returncode == 130, err
     assert "resume" in err and "Traceback" not in err
+    # Nothing it started outlives it (a Ray host, Ray's processes).
+    _, left = psutil.wait_procs(children, timeout=30)
+    assert not left, [p.cmdline() for p in left]
     study = optuna.load_study(study_name="t", storage=open_storage(storage))
     interrupted = [t for t in study.trials if t.user_attrs.get("fail_reason") == "interrupted"]
-    # The running trial, and the one queued behind it while its programs compiled.
+    # The running trials: one per worker, or one and the one queued behind it while its
+    # programs compiled.
     assert 1 <= len(interrupted) <= 2
     finished_before = {t.number for t in study.trials if t.state == TrialState.COMPLETE}
     assert finished_before

@@ -4,6 +4,7 @@ cluster (two nodes on this machine) that a search joins."""
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 
@@ -48,6 +49,29 @@ def test_local_instance_refuses_gpus_it_lacks(synthetic, tmp_path):
     with pytest.raises(SpecError, match=r"execution\.gpus_per_trial: 2 trial"):
         RayExecutor(synthetic, TrainConfig(epochs=1), execution, source=tmp_path / "exp.yaml")
     assert not ray.is_initialized()
+
+
+def test_search_whose_cluster_cannot_be_reached_exits_with_one_line(tmp_path):
+    """Nothing listens at the address given: the search exits 2 with one line saying so and
+    what to check, before any trial."""
+    with socket.socket() as free:  # a port of this machine that nothing listens on
+        free.bind(("127.0.0.1", 0))
+        address = f"127.0.0.1:{free.getsockname()[1]}"
+    path = write_experiment(tmp_path, trials=2)
+    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
+    out = subprocess.run(
+        [sys.executable, "-m", "nas.cli", "search", str(path), "--address", address],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 2, out.stderr
+    assert "Traceback" not in out.stderr
+    line = out.stderr.strip().splitlines()[-1]
+    assert line.startswith(f"error: Ray could not be joined at {address}: cannot reach"), line
+    assert line.endswith(f"(ray status --address {address}), then run the same command again")
 
 
 @pytest.fixture

@@ -75,8 +75,14 @@ def test_driver_killed_mid_search_resumes(storage, tmp_path):
         )
     try:
         study = _wait_for_finished_and_running(proc, log, storage, study_name)
+        # Ray's driver may be the search or a process of its own (nas.execution.ray.host).
+        hosts = psutil.Process(proc.pid).children()
+        drivers = [proc.pid] + [p.pid for p in hosts]
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=60)
+        # A host outlives its search driver only while it stops its Ray session.
+        _, left = psutil.wait_procs(hosts, timeout=120)
+        assert not left, [p.cmdline() for p in left]
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -84,10 +90,13 @@ def test_driver_killed_mid_search_resumes(storage, tmp_path):
     before = {t.number: t for t in study.get_trials() if t.state.is_finished()}
     running = {t.number for t in study.get_trials() if _started(t)}
     assert before and running
-    # The killed driver's local Ray instance: its session folder is named after the driver
+    # The killed driver's local Ray instance: its session folder is named after Ray's driver
     # (process ids are reused: an older run's folder may carry the same one).
     (session,) = [
-        s for s in Path("/tmp/ray").glob(f"session_*_{proc.pid}") if s.stat().st_mtime >= began
+        s
+        for pid in drivers
+        for s in Path("/tmp/ray").glob(f"session_*_{pid}")
+        if s.stat().st_mtime >= began
     ]
 
     out = subprocess.run(
