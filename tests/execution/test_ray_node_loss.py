@@ -165,7 +165,11 @@ def _cluster(*cpus: int) -> Iterator[Cluster]:
 
 def test_pool_goes_on_on_the_nodes_left(synthetic):
     """A lost worker node fails the trial it ran with a reason naming it; its replacement
-    finds no room, and the trials left run on the node left."""
+    finds no room, and the trials left run on the node left.
+
+    Trials are long (2000 epochs), so the one on the other node is surely mid-run when its
+    node is killed at its first reported epoch, however late that report arrives on a busy
+    machine; every other trial is stopped at its third epoch to keep the test short."""
     arch = Architecture(layers=(Dense(16),), batch_size=32)
     with _cluster(1, 1) as cluster:
         (other,) = cluster.worker_nodes
@@ -182,9 +186,10 @@ def test_pool_goes_on_on_the_nodes_left(synthetic):
                 if not killed and executor.worker_info()[slot]["node"] == other.node_id:
                     cluster.remove_node(other, allow_graceful=False)
                     killed["trial"] = number
-                return False
+                # The killed trial runs on until its node is gone: never stopped.
+                return killed.get("trial") != number and epoch >= 2
 
-            with RayExecutor(synthetic, TrainConfig(epochs=200), execution) as executor:
+            with RayExecutor(synthetic, TrainConfig(epochs=2000), execution) as executor:
                 assert {i["node"] for i in executor.worker_info()} == {here, other.node_id}
                 for number in range(4):
                     executor.submit(TrialJob(number, arch.to_json(), seed=number))
@@ -198,7 +203,7 @@ def test_pool_goes_on_on_the_nodes_left(synthetic):
     assert lost.state == "failed" and lost.worker_died
     assert lost.reason == f"node lost: Ray node {other.node_id} (127.0.0.1) is gone"
     assert len(outcomes) == 3
-    assert {o.state for o in outcomes.values()} == {"complete"}
+    assert {o.state for o in outcomes.values()} == {"pruned"}
     assert {o.node for o in outcomes.values()} == {here}
 
 

@@ -47,7 +47,6 @@ from typing import Any
 
 import psutil
 
-import nas
 from nas.errors import SpecError
 from nas.execution.base import EpochReport, Placement
 from nas.execution.job import TrialJob, TrialOutcome
@@ -115,7 +114,7 @@ class Host:
         ours, theirs = socket.socketpair()
         env = dict(os.environ)
         # The host imports this copy of the package, whatever the working directory.
-        root = str(Path(nas.__file__).resolve().parent.parent)
+        root = str(Path(__file__).resolve().parents[3])  # nas/execution/ray/host.py
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
         args = [str(theirs.fileno()), str(os.getpid()), self.log]
         try:
