@@ -110,7 +110,7 @@ def test_driver_killed_mid_search_resumes(storage, tmp_path):
     assert out.returncode == 0, out.stderr
     study = optuna.load_study(study_name=study_name, storage=open_storage(storage))
     trials = study.get_trials()
-    assert counted_trials(study) == TRIALS
+    assert counted_trials(study) == TRIALS, out.stdout + out.stderr
     assert not [t.number for t in trials if t.state == TrialState.RUNNING]
     # Finished trials are kept as they were.
     for number, old in before.items():

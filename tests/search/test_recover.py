@@ -130,3 +130,16 @@ def test_search_waits_out_a_nameless_trial_and_reaches_its_target(tmp_path, monk
     states = [t.state for t in study.get_trials()]
     assert states == [TrialState.COMPLETE, TrialState.FAIL, TrialState.COMPLETE]
     assert counted_trials(study) == 2
+
+
+def test_a_drivers_process_id_taken_by_a_new_process_counts_as_gone(study):
+    # The system may give a dead driver's id to a new process: this test's own process
+    # stands for it, under a name with another start time.
+    host, pid, started = driver_id().split(":")
+    reused = f"{host}:{pid}:{int(started) - 5000}"
+    trial = _ask(study, reused, complete=True)
+    assert recover_stale(study) == [trial.number]
+    # An older name without a start time keeps counting a live process as alive.
+    older = _ask(study, f"{host}:{pid}", complete=True)
+    assert recover_stale(study) == []
+    assert study.trials[older.number].state == TrialState.RUNNING
