@@ -92,3 +92,18 @@ def run_cli(
         timeout=timeout,
         env={**os.environ, "PYTHONPATH": path, **(env or {})},
     )
+
+
+# Store arguments for "a store that does not exist" tests: the default, an SQLite file and a
+# journal file, each in a folder that does not exist (but the default's).
+MISSING_STORES = [None, "sqlite:///runs/nas.db", "runs/nas.log"]
+
+
+def looked_at(store: str | None, folder: Path) -> str:
+    """The absolute location an error names for ``store`` (one of :data:`MISSING_STORES`),
+    given relative to ``folder``."""
+    return {
+        None: f"sqlite:///{folder / 'nas.db'}",
+        "sqlite:///runs/nas.db": f"sqlite:///{folder / 'runs' / 'nas.db'}",
+        "runs/nas.log": str(folder / "runs" / "nas.log"),
+    }[store]

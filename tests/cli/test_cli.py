@@ -26,7 +26,7 @@ from nas.cli import main
 from nas.search import counted_trials
 from nas.store import artifacts_dir, open_storage, read_study
 
-from ..helpers import LONG_TRIALS_SPACE, run_cli, write_experiment
+from ..helpers import LONG_TRIALS_SPACE, MISSING_STORES, looked_at, run_cli, write_experiment
 from ..studies import searched
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -342,20 +342,16 @@ def test_a_full_disk_for_the_weights_exits_3_and_keeps_the_finished_trials(tmp_p
     ],
     ids=["trials", "trials-output", "report", "export"],
 )
-@pytest.mark.parametrize("store", [None, "sqlite:///runs/nas.db", "runs/nas.log"])
+@pytest.mark.parametrize("store", MISSING_STORES)
 def test_read_only_commands_on_a_missing_store_create_nothing(
     command, store, tmp_path, monkeypatch, capsys
 ):
     monkeypatch.chdir(tmp_path)
     argv = command if store is None else [*command, "--storage", store]
     assert main(argv) == 2
-    looked_at = {
-        None: f"sqlite:///{tmp_path / 'nas.db'}",
-        "sqlite:///runs/nas.db": f"sqlite:///{tmp_path / 'runs' / 'nas.db'}",
-        "runs/nas.log": str(tmp_path / "runs" / "nas.log"),
-    }[store]
+    where = looked_at(store, tmp_path)
     err = capsys.readouterr().err
-    assert err == f"error: no study 't' in {looked_at}; studies there: none\n"
+    assert err == f"error: no study 't' in {where}; studies there: none\n"
     assert list(tmp_path.iterdir()) == []
 
 

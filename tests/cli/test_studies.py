@@ -16,7 +16,7 @@ from nas.store import (
     save_weights,
 )
 
-from ..helpers import run_cli, write_experiment
+from ..helpers import MISSING_STORES, looked_at, run_cli, write_experiment
 
 
 def make_study(url: str, name: str, values: list[float | None], objectives=None) -> None:
@@ -58,18 +58,14 @@ def test_nas_studies_prints_a_row_per_study(store, capsys):
 
 
 @pytest.mark.parametrize("command", [["studies"], ["delete", "t", "--yes"]])
-@pytest.mark.parametrize("store", [None, "sqlite:///runs/nas.db", "runs/nas.log"])
+@pytest.mark.parametrize("store", MISSING_STORES)
 def test_on_a_missing_store_nothing_is_created(command, store, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     argv = command if store is None else [*command, "--storage", store]
     assert main(argv) == 2
-    looked_at = {
-        None: f"sqlite:///{tmp_path / 'nas.db'}",
-        "sqlite:///runs/nas.db": f"sqlite:///{tmp_path / 'runs' / 'nas.db'}",
-        "runs/nas.log": str(tmp_path / "runs" / "nas.log"),
-    }[store]
+    where = looked_at(store, tmp_path)
     err = capsys.readouterr().err
-    assert looked_at in err and len(err.splitlines()) == 1
+    assert where in err and len(err.splitlines()) == 1
     assert list(tmp_path.iterdir()) == []
 
 
