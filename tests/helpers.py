@@ -7,6 +7,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -107,3 +108,24 @@ def looked_at(store: str | None, folder: Path) -> str:
         "sqlite:///runs/nas.db": f"sqlite:///{folder / 'runs' / 'nas.db'}",
         "runs/nas.log": str(folder / "runs" / "nas.log"),
     }[store]
+
+
+def searched_with_weights_outside(folder: Path) -> tuple[Any, Any, Path, Path]:
+    """A one-trial search keeping its weights, and a loadable copy of them outside the
+    study's weights folder: ``(experiment, study, weights folder, the copy)``."""
+    import shutil
+
+    import optuna
+
+    from nas.search import load_experiment, run_search
+    from nas.store import artifacts_dir, open_storage
+
+    exp = load_experiment(
+        write_experiment(folder, trials=1, training="{epochs: 1}", artifacts="{keep_weights: all}")
+    )
+    run_search(exp)
+    study = optuna.load_study(study_name=exp.study, storage=open_storage(exp.storage))
+    weights = artifacts_dir(exp.storage, exp.study)
+    outside = folder / "outside.msgpack"
+    shutil.copy(weights / "trial_0.msgpack", outside)
+    return exp, study, weights, outside

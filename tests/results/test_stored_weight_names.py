@@ -4,31 +4,17 @@ written (a real search, the real ``nas export`` command)."""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 
-import optuna
 from optuna.trial import create_trial
 
-from nas.search import load_experiment, run_search
-from nas.store import artifacts_dir, open_storage
-
-from ..helpers import write_experiment
+from ..helpers import searched_with_weights_outside
 
 
 def test_export_refuses_a_stored_path_and_reads_nothing(tmp_path):
-    exp = load_experiment(
-        write_experiment(
-            tmp_path, trials=1, training="{epochs: 1}", artifacts="{keep_weights: all}"
-        )
-    )
-    run_search(exp)
-    study = optuna.load_study(study_name=exp.study, storage=open_storage(exp.storage))
-    folder = artifacts_dir(exp.storage, exp.study)
     # A file outside the study's folder that would load: a copy of real weights.
-    outside = tmp_path / "outside.msgpack"
-    shutil.copy(folder / "trial_0.msgpack", outside)
+    exp, study, folder, outside = searched_with_weights_outside(tmp_path)
     stored = "../../outside.msgpack"
     assert (folder / stored).resolve() == outside.resolve()
     real = study.trials[0]

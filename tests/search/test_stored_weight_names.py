@@ -3,30 +3,17 @@ each best trial, never a path a stored ``weights`` attribute names."""
 
 from __future__ import annotations
 
-import shutil
-
-import optuna
 from optuna.trial import create_trial
 
-from nas.search import load_experiment, run_search
 from nas.search.evaluation import evaluate_best
-from nas.store import artifacts_dir, open_storage
 from nas.training import TrainConfig
 
-from ..helpers import write_experiment
+from ..helpers import searched_with_weights_outside
 
 
 def test_evaluation_skips_a_best_trial_whose_stored_name_is_a_path(tmp_path):
-    exp = load_experiment(
-        write_experiment(
-            tmp_path, trials=1, training="{epochs: 1}", artifacts="{keep_weights: all}"
-        )
-    )
-    run_search(exp)
-    study = optuna.load_study(study_name=exp.study, storage=open_storage(exp.storage))
-    folder = artifacts_dir(exp.storage, exp.study)
-    outside = tmp_path / "outside.msgpack"
-    shutil.copy(folder / "trial_0.msgpack", outside)
+    # A file outside the study's folder that would load: a copy of real weights.
+    exp, study, folder, _outside = searched_with_weights_outside(tmp_path)
     real = study.trials[0]
     # A better trial than any real one, whose weights attribute leads out of the folder.
     study.add_trial(
