@@ -24,7 +24,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "experiments" / "benchmarks" / "results"
-SETTINGS = ("1", "8", "epoch")
+# (NAS_STEPS_PER_CALL, NAS_XLA_FAST_COMPILE): the three ways to run steps under the automatic
+# compile options, then the automatic choice under each compile option.
+SETTINGS = (("1", "auto"), ("8", "auto"), ("epoch", "auto"), ("auto", "on"), ("auto", "off"))
 
 # One representative candidate per workload class: (dataset, input kind, architecture).
 WORKLOADS: dict[str, tuple[str, str, dict]] = {
@@ -111,15 +113,25 @@ dataset, kind, arch, epochs = json.loads(sys.argv[1])
 data = load_dataset(dataset, kind=kind)
 trainer = Trainer(TrainConfig(epochs=epochs))
 result = trainer.train(Architecture.from_dict(arch), data, seed=0)
-print(json.dumps({**result.timings, "epochs": result.epochs_run,
+from nas.training.strategy import steps_per_call
+import jax
+steps = len(data.y_train) // Architecture.from_dict(arch).batch_size
+chosen = steps_per_call(Architecture.from_dict(arch), jax.default_backend(), steps)
+print(json.dumps({**result.timings, "epochs": result.epochs_run, "chosen": chosen,
                   "val_accuracy": result.metrics["val_accuracy"]}))
 """
 
 
-def run_one(workload: str, setting: str, epochs: int) -> dict:
+def run_one(workload: str, setting: tuple[str, str], epochs: int) -> dict:
     dataset, kind, arch = WORKLOADS[workload]
+    steps, xla = setting
     with tempfile.TemporaryDirectory() as cache:
-        env = {**os.environ, "NAS_STEPS_PER_CALL": setting, "NAS_COMPILATION_CACHE": cache}
+        env = {
+            **os.environ,
+            "NAS_STEPS_PER_CALL": steps,
+            "NAS_XLA_FAST_COMPILE": xla,
+            "NAS_COMPILATION_CACHE": cache,
+        }
         out = subprocess.run(
             [sys.executable, "-c", CHILD, json.dumps([dataset, kind, arch, epochs])],
             env=env,
@@ -141,7 +153,7 @@ def main() -> None:
     rounds, epochs = (1, 2) if args.quick else (args.rounds, args.epochs)
     rows = []
     for workload in args.only or WORKLOADS:
-        runs: dict[str, list[dict]] = {s: [] for s in SETTINGS}
+        runs: dict[tuple[str, str], list[dict]] = {s: [] for s in SETTINGS}
         for _ in range(rounds):
             for setting in SETTINGS:
                 runs[setting].append(run_one(workload, setting, epochs))
@@ -154,7 +166,9 @@ def main() -> None:
             rows.append(
                 {
                     "workload": workload,
-                    "steps_per_call": setting,
+                    "steps_per_call": setting[0],
+                    "steps_chosen": runs[setting][0]["chosen"],
+                    "fast_compile": setting[1],
                     "compile_seconds": statistics.median(
                         r["compile_seconds"] for r in runs[setting]
                     ),
@@ -171,14 +185,17 @@ def main() -> None:
         "",
         f"`python experiments/benchmarks/steps_per_call.py` ({rounds} rounds, {epochs} epochs, "
         "cold compilation cache per run, 2-core CPU). Epoch seconds: median training time per "
-        "epoch; slowdown: against the fastest setting of the workload.",
+        "epoch; steps per call in brackets: what that setting ran; XLA fast compile: "
+        "`NAS_XLA_FAST_COMPILE` (auto: by the run's FLOPs); slowdown: against the fastest "
+        "setting of the workload.",
         "",
-        "| workload | steps per call | compile s | epoch s | slowdown |",
-        "|---|---|---|---|---|",
+        "| workload | steps per call | XLA fast compile | compile s | epoch s | slowdown |",
+        "|---|---|---|---|---|---|",
     ]
     for r in rows:
         lines.append(
-            f"| {r['workload']} | {r['steps_per_call']} | {r['compile_seconds']:.2f} | "
+            f"| {r['workload']} | {r['steps_per_call']} ({r['steps_chosen']}) | "
+            f"{r['fast_compile']} | {r['compile_seconds']:.2f} | "
             f"{r['epoch_seconds']:.4f} | {r['slowdown_vs_best']:.2f}x |"
         )
     RESULTS.mkdir(parents=True, exist_ok=True)
