@@ -39,4 +39,4 @@ def test_cell_report_and_validate(tmp_path_factory, tmp_path, capsys):
     capsys.readouterr()
     assert main(["validate", str(study.experiment)]) == 0
     out = capsys.readouterr().out
-    assert "34,611,200" in out
+    assert "6,289,920" in out
