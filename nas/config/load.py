@@ -155,9 +155,13 @@ def load_experiment(path: str | Path, overrides: Mapping[str, Any] | None = None
 def _space_path(value: Any, check: Check) -> Path:
     text = check.text(value, "space")
     space_path = Path(os.path.normpath(Path(check.source).parent / Path(text).expanduser()))
-    if space_path.is_dir():
+    try:
+        is_dir, is_file = space_path.is_dir(), space_path.is_file()
+    except OSError as err:  # e.g. a name longer than the file system allows
+        raise check.fail("space", f"cannot be a file: {err.strerror}") from None
+    if is_dir:
         raise check.fail("space", f"is a folder, not a file: {space_path}")
-    if not space_path.is_file():
+    if not is_file:
         raise check.fail("space", f"file not found: {space_path}")
     return space_path
 

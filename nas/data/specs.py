@@ -139,8 +139,12 @@ def _existing_file(value: Any, source: str | Path, field: str, base_dir: Path | 
         raise SpecError(
             source, field, f"unsupported file type {short(path.suffix)}; expected one of {SUFFIXES}"
         )
-    if path.is_dir():
+    try:
+        is_dir, is_file = path.is_dir(), path.is_file()
+    except OSError as err:  # e.g. a name longer than the file system allows
+        raise SpecError(source, field, f"cannot be a file: {err.strerror}") from None
+    if is_dir:
         raise SpecError(source, field, f"is a folder, not a file: {path}")
-    if not path.is_file():
+    if not is_file:
         raise SpecError(source, field, f"file not found: {path}")
     return path.absolute()

@@ -283,6 +283,8 @@ INVALID = [
     ("missing-study", {"study": DELETE}, "study", "required: the Optuna study name"),
     ("study-not-text", {"study": 12}, "study", "must be non-empty text, got 12"),
     ("missing-space-file", {"space": "spaces/nope.yaml"}, "space", "file not found:"),
+    ("space-name-too-long", {"space": "s" * 5000 + ".yaml"}, "space",
+     "cannot be a file: File name too long"),
     ("missing-training", {"training": DELETE}, "training", "required"),
     ("training-not-mapping", {"training": [3]}, "training", "must be a mapping, got a list"),
     ("missing-epochs", {"training": {"epochs": None}}, "training.epochs", "required"),

@@ -330,6 +330,8 @@ ERRORS = [
      "dataset.label", "applies only to a file", False),
     ("missing-file", fixed({"path": "/no/such/data.npz"}), "flat", {}, "dataset.path",
      "file not found: /no/such/data.npz", False),
+    ("path-too-long", fixed({"path": "d" * 5000 + ".npz"}), "flat", {}, "dataset.path",
+     "cannot be a file: File name too long", False),
     ("bad-suffix", touch("data.txt"), "flat", {}, "dataset.path",
      "unsupported file type '.txt'", False),
     ("missing-npz-key", npz_case(y_test=None), "flat", {}, "y_test",
