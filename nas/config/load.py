@@ -15,7 +15,9 @@ Format (paths relative to the file's folder; defaults in brackets)::
 
     study: NAME                     # required: the Optuna study name
     space: FILE                     # required: the search space file
-    dataset: SPEC                   # required: see nas.data.datasets
+    dataset: SPEC                   # required: see nas.data.datasets; nb201/... is a
+                                    # benchmark table (nas.data.tables): candidates of
+                                    # search_spaces/nb201.yaml are looked up, not trained
     validation_fraction: F          # in (0, 1) [0.2]
     training: {epochs: N, eval_batch_size: N [512],
                optimizer, learning_rate, weight_decay, batch_size}   # fixed values, optional
@@ -44,7 +46,7 @@ from typing import Any
 from nas.checks import did_you_mean, key_text
 from nas.config.fields import Check, brief
 from nas.config.overrides import apply_overrides, environment_address
-from nas.config.rules import check_rules
+from nas.config.rules import check_rules, check_table_rules
 from nas.config.schema import (
     ARTIFACT_KEYS,
     CONSTRAINT_KEYS,
@@ -110,8 +112,9 @@ def load_experiment(path: str | Path, overrides: Mapping[str, Any] | None = None
         lambda: _space_path(check.required(data, "space", "the search space file"), check)
     )
     dataset = part(lambda: check.required(data, "dataset", "a built-in name or {path: <file>}"))
+    spec = FAILED
     if dataset is not FAILED:
-        part(lambda: parse_spec(dataset, source=path, base_dir=path.parent))
+        spec = part(lambda: parse_spec(dataset, source=path, base_dir=path.parent))
     values = {
         "validation_fraction": lambda: check.number(
             data.get("validation_fraction", 0.2), "validation_fraction", 0, high=1, open_=True
@@ -144,6 +147,7 @@ def load_experiment(path: str | Path, overrides: Mapping[str, Any] | None = None
         space = part(lambda: load_space(space_path))
     problems.raise_any()
     check_rules(fields["sampler"], fields["pruner"], fields["objectives"], space, path)
+    check_table_rules(spec, fields["pruner"], fields["objectives"], space, path)
     return Experiment(
         path=path, study=study, space_path=space_path, space=space, dataset=dataset, **fields
     )

@@ -26,6 +26,8 @@ from importlib import resources
 
 import numpy as np
 
+from nas.model import Architecture
+
 TABLE_OPS = ("none", "skip", "conv1x1", "conv3x3", "avgpool3x3")
 """The cell operations, in the tables' index order (the package calls them ``none``,
 ``skip_connect``, ``nor_conv_1x1``, ``nor_conv_3x3``, ``avg_pool_3x3``)."""
@@ -75,6 +77,23 @@ def table_key(ops: Sequence[str]) -> str:
     if len(ops) != TABLE_EDGES or any(op not in TABLE_OPS for op in ops):
         raise ValueError(f"a table cell has {TABLE_EDGES} edges with ops in {TABLE_OPS}: {ops}")
     return "".join(str(TABLE_OPS.index(op)) for op in ops)
+
+
+def table_cell(arch: Architecture) -> tuple[str, ...]:
+    """The shared topology of ``arch``'s normal cells (its 4-node, non-reduction ``cell``
+    layers), one op per edge in NB201's order: what a table is looked up by. ``ValueError``
+    where ``arch`` has no such cell or its normal cells differ."""
+    cells = {
+        tuple(layer.ops)
+        for layer in arch.layers
+        if layer.type == "cell" and layer.nodes == 4 and not layer.reduction
+    }
+    if len(cells) != 1:
+        found = "no 4-node normal cell" if not cells else f"{len(cells)} different normal cells"
+        raise ValueError(f"a table candidate shares one 4-node cell over its network; {found}")
+    (ops,) = cells
+    table_key(ops)
+    return ops
 
 
 def lookup(name: str, ops: Sequence[str], mode: str = "mean", seed: int = 0) -> dict[str, float]:

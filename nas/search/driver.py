@@ -132,6 +132,11 @@ class SearchDriver:
         # Why the search stopped before its target (None: it did not).
         self.stopped: str | None = None
         self.heartbeat = Heartbeat(self.study)
+        spec = experiment.data_spec
+        # Looked-up trials say so, and from which table in which mode.
+        self.table_attrs = (
+            {"table": spec.table, "table_lookup": spec.lookup} if spec.table is not None else {}
+        )
 
     def run(self, factory: ExecutorFactory) -> SearchSummary:
         interrupted = False
@@ -329,6 +334,7 @@ class SearchDriver:
             "wall_seconds": time.monotonic() - submitted,
             "epochs_run": len(outcome.history),
             "curves": json.dumps(outcome.history, separators=(",", ":")),
+            **self.table_attrs,
         }
         if outcome.reason:
             attrs["fail_reason" if outcome.state == "failed" else "prune_reason"] = outcome.reason
@@ -346,7 +352,7 @@ class SearchDriver:
             if not all(math.isfinite(v) for v in values):
                 state, values = TrialState.FAIL, None
                 attrs["fail_reason"] = "non-finite objective value"
-            elif self.experiment.artifacts.keep_weights != "none":
+            elif self.experiment.artifacts.keep_weights != "none" and outcome.variables is not None:
                 attrs["weights"] = save_weights(self.folder, trial.number, outcome.variables)
         intermediate = {}
         if self.report_metric is not None and not self.live_pruning:

@@ -74,6 +74,10 @@ def meaning_of(experiment: Experiment, data: Dataset) -> dict[str, Any]:
             "max_flops": experiment.constraints.max_flops,
         },
     }
+    if spec.table is not None:
+        # Mean and per-seed lookups give values of different meaning; the key is there only
+        # for tables, so that older studies' records stay equal to the ones made now.
+        record["dataset"]["lookup"] = spec.lookup
     return json.loads(json.dumps(record))
 
 
