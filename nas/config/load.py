@@ -21,6 +21,7 @@ Format (paths relative to the file's folder; defaults in brackets)::
     validation_fraction: F          # in (0, 1) [0.2]
     training: {epochs: N, eval_batch_size: N [512],
                optimizer, learning_rate, weight_decay, batch_size}   # fixed values, optional
+                                    # (required, but left out with a benchmark table)
     objectives: {METRIC: maximize|minimize, ...}   # in order; METRIC in nas.metrics.OBJECTIVES
     constraints: {max_params: N, max_flops: N}     # optional hard limits
     sampler: NAME | {name: NAME, OPTION: VALUE}    # SAMPLERS [tpe]; options:
@@ -119,9 +120,7 @@ def load_experiment(path: str | Path, overrides: Mapping[str, Any] | None = None
         "validation_fraction": lambda: check.number(
             data.get("validation_fraction", 0.2), "validation_fraction", 0, high=1, open_=True
         ),
-        "training": lambda: _training(
-            check.required(data, "training", "a mapping with epochs"), check
-        ),
+        "training": lambda: _training_of(data, spec, check),
         "objectives": lambda: _objectives(
             check.required(data, "objectives", "metric: direction"), check
         ),
@@ -185,6 +184,20 @@ def _training(value: Any, check: Check) -> TrainingSection:
         ),
         batch_size=check.integer(data.get("batch_size"), "training.batch_size", 1, optional=True),
     )
+
+
+def _training_of(data: Mapping[str, Any], spec: Any, check: Check) -> TrainingSection:
+    """The ``training`` section; a search looked up in a benchmark table trains nothing, so
+    there it is left out (and refused if given)."""
+    if spec is FAILED or spec.table is None:
+        return _training(check.required(data, "training", "a mapping with epochs"), check)
+    if "training" in data:
+        raise check.fail(
+            "training",
+            f"{spec.table} is a benchmark table: candidates are looked up, not trained "
+            "(its values are of 200 epochs); leave training out",
+        )
+    return TrainingSection(epochs=1)
 
 
 def _objectives(value: Any, check: Check) -> tuple[tuple[str, str], ...]:

@@ -240,7 +240,7 @@ class SearchDriver:
             if original is not None:  # another driver took it at the same moment
                 return self._skip_duplicate(trial, original, {**described, **sizes})
         self.rejections = self.duplicates = 0
-        seed = self.experiment.seed * 100_003 + trial.number
+        seed = job_seed(self.experiment.seed, trial.number)
         self.in_flight[trial.number] = (trial, sizes, time.monotonic())
         self.heartbeat.trial_ids.add(trial_id(trial))
         attempt = int(trial.user_attrs.get("attempt", 0))
@@ -380,6 +380,12 @@ class SearchDriver:
             # The store refused the write (seen once on SQLite: "database is locked").
             # Trials left running are this dead driver's: the next run recovers them.
             pass
+
+
+def job_seed(seed: int, number: int) -> int:
+    """The seed trial ``number`` of a search seeded ``seed`` trains with (or, in a table's
+    per-seed mode, draws its table seed with)."""
+    return seed * 100_003 + number
 
 
 def objective_value(name: str, outcome: TrialOutcome, sizes: dict[str, int]) -> float:
