@@ -14,11 +14,11 @@ from hypothesis import strategies as st
 
 from nas.model import (
     ACTIVATIONS,
-    CELLS,
     LAYER_TYPES,
     NORMS,
     PADDINGS,
     POOL_KINDS,
+    RNN_CELLS,
     SKIPS,
 )
 
@@ -187,7 +187,7 @@ VALUES: dict[str, st.SearchStrategy] = {
     "norm": st.sampled_from(NORMS),
     "dropout": st.floats(0, 0.9),
     "rate": st.floats(0, 0.9),
-    "cell": st.sampled_from(CELLS),
+    "cell": st.sampled_from(RNN_CELLS),
     "bidirectional": st.booleans(),
 }
 KIND_VALUES = {"pool": POOL_KINDS, "global_pool": POOL_KINDS, "norm": ("batch", "layer")}

@@ -7,15 +7,19 @@ FLOPs before anything is compiled. Nothing here knows of spaces, Optuna, Ray or 
 
 from nas.model.architecture import (
     ACTIVATIONS,
-    CELLS,
+    EDGE_OPS,
     LAYER_TYPES,
+    MAX_CELL_NODES,
     NORMS,
     OPTIMIZERS,
     PADDINGS,
     POOL_KINDS,
+    RNN_CELLS,
     SKIPS,
+    Activation,
     Architecture,
     ArchitectureError,
+    Cell,
     Conv,
     Dense,
     Dropout,
@@ -24,11 +28,20 @@ from nas.model.architecture import (
     Norm,
     Pool,
     Recurrent,
+    cell_edges,
 )
 from nas.model.builder import CandidateNet, build_model, dropout, layer_seed
 from nas.model.describe import arch_label, describe, layer_label, short_label
 from nas.model.init import init_variables, variable_shapes
-from nas.model.ops import ACTIVATION_OPS, CELL_OPS, NORM_OPS, POOL_OPS, Op
+from nas.model.ops import (
+    ACTIVATION_OPS,
+    CELL_EDGE_OPS,
+    NORM_OPS,
+    POOL_OPS,
+    RNN_CELL_OPS,
+    EdgeOp,
+    Op,
+)
 from nas.model.shapes import KINDS, Shape, ShapeError, input_kind, output_shape, trace_shapes
 from nas.model.size import ModelStats, candidate_variable_shapes, forward_flops, model_stats
 from nas.model.wiring import BLOCKS, NETWORK_INPUT, LayerWiring, SkipPlan, skip_plan
@@ -37,10 +50,11 @@ __all__ = [
     "ACTIVATIONS",
     "ACTIVATION_OPS",
     "BLOCKS",
-    "CELLS",
-    "CELL_OPS",
+    "CELL_EDGE_OPS",
+    "EDGE_OPS",
     "KINDS",
     "LAYER_TYPES",
+    "MAX_CELL_NODES",
     "NETWORK_INPUT",
     "NORMS",
     "NORM_OPS",
@@ -48,13 +62,18 @@ __all__ = [
     "PADDINGS",
     "POOL_KINDS",
     "POOL_OPS",
+    "RNN_CELLS",
+    "RNN_CELL_OPS",
     "SKIPS",
+    "Activation",
     "Architecture",
     "ArchitectureError",
     "CandidateNet",
+    "Cell",
     "Conv",
     "Dense",
     "Dropout",
+    "EdgeOp",
     "GlobalPool",
     "Layer",
     "LayerWiring",
@@ -69,6 +88,7 @@ __all__ = [
     "arch_label",
     "build_model",
     "candidate_variable_shapes",
+    "cell_edges",
     "describe",
     "dropout",
     "forward_flops",

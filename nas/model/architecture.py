@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 
 from nas.checks import is_finite_number, is_int, short, shown
 from nas.errors import UserError
-from nas.model.ops import ACTIVATION_OPS, CELL_OPS, NORM_OPS, POOL_OPS
+from nas.model.ops import ACTIVATION_OPS, CELL_EDGE_OPS, NORM_OPS, POOL_OPS, RNN_CELL_OPS
 
 # The names with an op behind them come from that op's table in nas.model.ops.
 ACTIVATIONS = tuple(ACTIVATION_OPS)
@@ -30,7 +30,10 @@ NORMS = ("none", *NORM_OPS)
 SKIPS = ("none", "residual", "dense")
 POOL_KINDS = tuple(POOL_OPS)
 PADDINGS = ("same", "valid")
-CELLS = tuple(CELL_OPS)
+RNN_CELLS = tuple(RNN_CELL_OPS)
+EDGE_OPS = tuple(CELL_EDGE_OPS)
+# The most nodes a cell may have (the input node included): 45 edges.
+MAX_CELL_NODES = 10
 OPTIMIZERS = ("adamw", "adam", "sgd")
 
 
@@ -107,9 +110,47 @@ class Recurrent:
     dropout: float = 0.0
 
 
-Layer = Dense | Conv | Pool | GlobalPool | Norm | Dropout | Recurrent
+@dataclass(frozen=True)
+class Activation:
+    """A standalone activation function (e.g. the ReLU after a network's last batch norm)."""
+
+    type: ClassVar[str] = "activation"
+    activation: str = "relu"
+
+
+def cell_edges(nodes: int) -> tuple[tuple[int, int], ...]:
+    """The edges ``(j, i)`` (node ``j`` reads node ``i``) of a cell of ``nodes`` nodes, in the
+    order of :attr:`Cell.ops`: ``(1, 0), (2, 0), (2, 1), (3, 0), (3, 1), (3, 2), ...``."""
+    return tuple((j, i) for j in range(1, nodes) for i in range(j))
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A cell on images (NAS-Bench-201, DARTS): a DAG of ``nodes`` nodes whose every edge
+    applies one operation of :data:`EDGE_OPS` (:data:`nas.model.ops.CELL_EDGE_OPS`).
+
+    Node 0 is the cell's input; node ``j`` is the sum over ``i < j`` of ``op_(j<-i)(node_i)``;
+    the output is the last node, ``features`` channels. ``ops`` holds one operation per edge
+    in :func:`cell_edges` order, ``nodes * (nodes - 1) / 2`` of them. Edges from node 0 map
+    the input's channels to ``features``; in a ``reduction`` cell they also have stride 2,
+    halving the (even) height and width. On such a shape-changing edge ``skip`` is a
+    shortcut: 2x2 average pooling with stride 2 (reduction), then a bias-free 1x1 convolution;
+    ``avgpool3x3`` pools with that stride after a ReLU-conv1x1-BN where the channels differ;
+    ``none`` gives zeros of the edge's output shape. NAS-Bench-201's residual reduction block
+    is ``Cell(features, ops=("conv3x3", "skip", "conv3x3"), nodes=3, reduction=True)``.
+    """
+
+    type: ClassVar[str] = "cell"
+    features: int
+    ops: tuple[str, ...]
+    nodes: int = 4
+    reduction: bool = False
+
+
+Layer = Dense | Conv | Pool | GlobalPool | Norm | Dropout | Recurrent | Activation | Cell
 LAYER_TYPES: dict[str, type] = {
-    cls.type: cls for cls in (Dense, Conv, Pool, GlobalPool, Norm, Dropout, Recurrent)
+    cls.type: cls
+    for cls in (Dense, Conv, Pool, GlobalPool, Norm, Dropout, Recurrent, Activation, Cell)
 }
 # Layer fields that are fed to the compiled program as traced values.
 TRACED_LAYER_FIELDS = ("dropout", "rate")
@@ -157,8 +198,21 @@ _LAYER_RULES: dict[str, Rule] = {
     "activation": _one_of(ACTIVATIONS),
     "norm": _one_of(NORMS),
     "padding": _one_of(PADDINGS),
-    "cell": _one_of(CELLS),
+    "cell": _one_of(RNN_CELLS),
     "bidirectional": ((lambda v: isinstance(v, bool)), "true or false"),
+    "nodes": (
+        (lambda v: is_int(v) and 2 <= v <= MAX_CELL_NODES),
+        f"an int in [2, {MAX_CELL_NODES}]",
+    ),
+    "ops": (
+        (
+            lambda v: (
+                isinstance(v, list | tuple) and all(isinstance(o, str) and o in EDGE_OPS for o in v)
+            )
+        ),
+        f"a list of {', '.join(EDGE_OPS)}",
+    ),
+    "reduction": ((lambda v: isinstance(v, bool)), "true or false"),
     "dropout": _RATE,
     "rate": _RATE,
 }
@@ -186,8 +240,12 @@ def _checked(value: Any, rule: Rule, field: str) -> Any:
 
 
 def layer_to_dict(layer: Layer) -> dict[str, Any]:
-    """``{"type": ..., **fields}`` with every field spelled out (defaults included)."""
-    return {"type": layer.type, **dataclasses.asdict(layer)}
+    """``{"type": ..., **fields}`` with every field spelled out (defaults included); a cell's
+    ``ops`` as a list."""
+    data = {"type": layer.type, **dataclasses.asdict(layer)}
+    if isinstance(layer, Cell):
+        data["ops"] = list(layer.ops)
+    return data
 
 
 def layer_from_dict(data: Any, field: str = "layer") -> Layer:
@@ -217,6 +275,15 @@ def layer_from_dict(data: Any, field: str = "layer") -> Layer:
         elif f.default is dataclasses.MISSING:
             raise ArchitectureError(
                 f"{field}.{f.name}", f"missing required field for a {kind} layer"
+            )
+    if cls is Cell:
+        values["ops"] = tuple(values["ops"])
+        edges = len(cell_edges(values.get("nodes", 4)))
+        if len(values["ops"]) != edges:
+            raise ArchitectureError(
+                f"{field}.ops",
+                f"expected {edges} ops (one per edge of {values.get('nodes', 4)} nodes), "
+                f"found {len(values['ops'])}",
             )
     return cls(**values)
 

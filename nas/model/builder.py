@@ -22,10 +22,10 @@ import jax.numpy as jnp
 
 from nas.model.architecture import (
     ACTIVATIONS,
-    CELLS,
     NORMS,
     PADDINGS,
     POOL_KINDS,
+    RNN_CELLS,
     SKIPS,
     Architecture,
     Conv,
@@ -37,7 +37,7 @@ from nas.model.architecture import (
     Pool,
     Recurrent,
 )
-from nas.model.ops import ACTIVATION_OPS, CELL_OPS, NAMESPACES, NORM_OPS, POOL_OPS, Op
+from nas.model.ops import ACTIVATION_OPS, NAMESPACES, NORM_OPS, POOL_OPS, RNN_CELL_OPS, Op
 from nas.model.wiring import NETWORK_INPUT, skip_plan
 
 
@@ -54,7 +54,9 @@ def _identity(x: jax.Array) -> jax.Array:
 ACTIVATION_FNS: dict[str, Callable[[jax.Array], jax.Array]] = {
     name: _identity if op is None else _resolve(op) for name, op in ACTIVATION_OPS.items()
 }
-CELL_TYPES: dict[str, type[nn.RNNCellBase]] = {name: _resolve(op) for name, op in CELL_OPS.items()}
+CELL_TYPES: dict[str, type[nn.RNNCellBase]] = {
+    name: _resolve(op) for name, op in RNN_CELL_OPS.items()
+}
 
 
 def build_model(arch: Architecture, num_classes: int) -> CandidateNet:
@@ -255,4 +257,4 @@ def _check_names(arch: Architecture) -> None:
         if isinstance(layer, Norm):
             check(layer.kind, tuple(NORM_OPS), f"{where}.kind")
         if isinstance(layer, Recurrent):
-            check(layer.cell, CELLS, f"{where}.cell")
+            check(layer.cell, RNN_CELLS, f"{where}.cell")

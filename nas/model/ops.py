@@ -35,7 +35,7 @@ ACTIVATION_OPS: dict[str, Op | None] = {
     "identity": None,
 }
 # Recurrent cell classes, made as ``cls(features)``.
-CELL_OPS: dict[str, Op] = {"gru": Op("nn", "GRUCell"), "lstm": Op("nn", "OptimizedLSTMCell")}
+RNN_CELL_OPS: dict[str, Op] = {"gru": Op("nn", "GRUCell"), "lstm": Op("nn", "OptimizedLSTMCell")}
 # Norm modules, made as ``cls(name=...)``; batch norm also takes ``use_running_average``,
 # which is the one thing that differs between training and inference.
 NORM_OPS: dict[str, Op] = {
@@ -55,4 +55,28 @@ class PoolOps(NamedTuple):
 POOL_OPS: dict[str, PoolOps] = {
     "max": PoolOps(Op("nn", "max_pool"), Op("jnp", "max")),
     "avg": PoolOps(Op("nn", "avg_pool"), Op("jnp", "mean")),
+}
+
+
+class EdgeOp(NamedTuple):
+    """The operation on one edge of a cell (:class:`nas.model.architecture.Cell`).
+
+    ``kind``: ``zero`` (zeros of the edge's output shape), ``identity``, ``conv`` (ReLU, a
+    bias-free ``window`` x ``window`` convolution padded by ``window // 2``, batch norm) or
+    ``avg`` (average pooling over a ``window`` x ``window`` window padded by ``window // 2``,
+    padding left out of the average). ``nb201``: the operation's name in NAS-Bench-201.
+    """
+
+    kind: str
+    window: int
+    nb201: str
+
+
+# The operations an edge of a cell may take, by name (NAS-Bench-201's five).
+CELL_EDGE_OPS: dict[str, EdgeOp] = {
+    "none": EdgeOp("zero", 0, "none"),
+    "skip": EdgeOp("identity", 0, "skip_connect"),
+    "conv1x1": EdgeOp("conv", 1, "nor_conv_1x1"),
+    "conv3x3": EdgeOp("conv", 3, "nor_conv_3x3"),
+    "avgpool3x3": EdgeOp("avg", 3, "avg_pool_3x3"),
 }

@@ -9,7 +9,18 @@ from __future__ import annotations
 
 import math
 
-from nas.model.architecture import Conv, Dense, Dropout, GlobalPool, Layer, Norm, Pool, Recurrent
+from nas.model.architecture import (
+    Activation,
+    Cell,
+    Conv,
+    Dense,
+    Dropout,
+    GlobalPool,
+    Layer,
+    Norm,
+    Pool,
+    Recurrent,
+)
 
 Shape = tuple[int, ...]
 KINDS = {1: "flat", 2: "sequence", 3: "image"}
@@ -62,7 +73,19 @@ def output_shape(layer: Layer, shape: Shape) -> Shape:
         if kind != "sequence":
             raise ShapeError(f"recurrent needs a sequence input, got a {kind} one")
         return (shape[0], layer.features * (2 if layer.bidirectional else 1))
-    if isinstance(layer, Norm | Dropout):
+    if isinstance(layer, Cell):
+        if kind != "image":
+            raise ShapeError(f"cell needs an image input, got a {kind} one")
+        spatial = shape[:-1]
+        if layer.reduction:
+            if any(s % 2 for s in spatial):
+                raise ShapeError(
+                    f"a reduction cell halves the height and width, which must be even; "
+                    f"got a spatial size of {spatial}"
+                )
+            spatial = tuple(s // 2 for s in spatial)
+        return (*spatial, layer.features)
+    if isinstance(layer, Norm | Dropout | Activation):
         return shape
     raise ShapeError(f"unknown layer {layer!r}")
 

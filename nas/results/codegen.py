@@ -19,10 +19,10 @@ from collections.abc import Sequence
 
 from nas.model import (
     ACTIVATION_OPS,
-    CELL_OPS,
     NETWORK_INPUT,
     NORM_OPS,
     POOL_OPS,
+    RNN_CELL_OPS,
     Architecture,
     Conv,
     Dense,
@@ -224,7 +224,7 @@ def _block_lines(wiring: LayerWiring, target: str) -> list[str]:
     source = "x"
     lines = []
     if isinstance(layer, Recurrent):
-        cell = _op_code(CELL_OPS[layer.cell], str(layer.features), "parent=None")
+        cell = _op_code(RNN_CELL_OPS[layer.cell], str(layer.features), "parent=None")
         if layer.bidirectional:
             lines += [
                 f"{BODY}forward = nn.RNN({cell}, parent=None)",

@@ -28,7 +28,7 @@ State = TypeVar("State")
 # A small shape of each kind: enough to ask output_shape which kind a layer type turns it into.
 _PROBES: dict[str, Shape] = {"flat": (4,), "sequence": (4, 1), "image": (4, 4, 1)}
 # The only layer fields that change spatial sizes; the others need no enumeration.
-SPATIAL_FIELDS = ("kernel_size", "stride", "padding", "window")
+SPATIAL_FIELDS = ("kernel_size", "stride", "padding", "window", "reduction")
 _UNSET = object()
 
 

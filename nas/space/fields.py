@@ -16,15 +16,27 @@ from nas.checks import Bounds, did_you_mean, is_choice, is_int, is_number, short
 from nas.errors import SpecError
 from nas.model.architecture import (
     ACTIVATIONS,
-    CELLS,
+    EDGE_OPS,
     LAYER_TYPES,
+    MAX_CELL_NODES,
     NORMS,
     OPTIMIZERS,
     PADDINGS,
     POOL_KINDS,
+    RNN_CELLS,
     SKIPS,
+    cell_edges,
 )
-from nas.space.params import Choice, Fixed, FloatRange, IntRange, Param, found, parse_param
+from nas.space.params import (
+    Choice,
+    Fixed,
+    FloatRange,
+    IntRange,
+    Param,
+    PerEdge,
+    found,
+    parse_param,
+)
 
 # Repeats are enumerated when counting candidates and checking shapes; a bound keeps that cheap.
 MAX_REPEAT = 64
@@ -73,8 +85,12 @@ _BY_NAME: dict[str, FieldSpec] = {
     "activation": _enum("activation", ACTIVATIONS),
     "norm": _enum("norm", NORMS),
     "padding": _enum("padding", PADDINGS),
-    "cell": _enum("cell", CELLS),
+    "cell": _enum("cell", RNN_CELLS),
     "bidirectional": FieldSpec("bool", "true or false"),
+    # A cell's node count is fixed (its ops list depends on it); each edge's op may be drawn.
+    "nodes": _number("int", Bounds(2, MAX_CELL_NODES)),
+    "ops": _enum("cell op", EDGE_OPS),
+    "reduction": FieldSpec("bool", "true or false"),
     "dropout": RATE,
     "rate": RATE,
 }
@@ -175,3 +191,42 @@ def check_value(value: Any, spec: FieldSpec, source: str, path: str) -> Any:
     if spec.bounds is not None and not spec.bounds(value):
         raise SpecError(source, path, f"expected {spec.expect}, found {short(value)}")
     return value
+
+
+def cell_nodes(fields: dict[str, Param], source: str, path: str) -> int:
+    """The node count of a cell option whose parsed fields are ``fields`` (default 4); raises
+    :class:`SpecError` at ``path.nodes`` when it is drawn, since the ops list depends on it."""
+    nodes = fields.get("nodes", Fixed(4))
+    if not isinstance(nodes, Fixed):
+        raise SpecError(
+            source,
+            f"{path}.nodes",
+            "a cell's nodes must be a fixed int, not drawn: its ops list has one entry per edge",
+        )
+    return nodes.value
+
+
+def parse_ops(raw: Any, nodes: int, source: str, path: str) -> PerEdge:
+    """A cell's ``ops`` for ``nodes`` nodes: a list with one op parameter per edge (in
+    :func:`~nas.model.architecture.cell_edges` order), or one op parameter (a literal or
+    ``{choices: [...]}``) that every edge takes, each edge drawing its own value. Raises
+    :class:`SpecError` at ``path`` or below it."""
+    spec = _BY_NAME["ops"]
+    edges = len(cell_edges(nodes))
+    if not isinstance(raw, list):
+        param = parse_field(raw, spec, source, path)
+        assert isinstance(param, Fixed | Choice)
+        return PerEdge((param,) * edges)
+    if len(raw) != edges:
+        raise SpecError(
+            source,
+            path,
+            f"expected {edges} ops, one per edge of a {nodes}-node cell "
+            f"(1<-0, 2<-0, 2<-1, ...), found {len(raw)}",
+        )
+    items = []
+    for e, item in enumerate(raw):
+        param = parse_field(item, spec, source, f"{path}[{e}]")
+        assert isinstance(param, Fixed | Choice)
+        items.append(param)
+    return PerEdge(tuple(items))

@@ -38,6 +38,20 @@ made); ``layers.{t}.repeat``; ``layers.{t}.{k}.{field}`` for the k-th layer of t
 ``optimizer.{field}``. Layer parameters exist only for layers the candidate has. One name
 always comes with one distribution.
 
+A cell layer (``type: cell``) has a fixed ``nodes`` (default 4; not under ``shared``) and
+``ops``, one op per edge in :func:`~nas.model.architecture.cell_edges` order: a list of one
+value per edge (each a literal or ``{choices: [...]}``), or one value that every edge takes
+on its own (``{choices: [...]}``: each edge draws its own op). Edge ``e`` is the parameter
+``{name}.{e}`` under the name ``ops`` would have: ``layers.{t}.{k}.ops.{e}``, or ``ops.{e}``
+for ``shared: {ops: ...}``, which draws one cell for every cell that sets no ops of its own
+(those cells must have one node count)::
+
+    shared:
+      ops: {choices: [none, skip, conv1x1, conv3x3, avgpool3x3]}
+    layers:
+      - {type: cell, repeat: 5, features: 16}
+      - {type: cell, features: 32, nodes: 3, reduction: true, ops: [conv3x3, skip, conv3x3]}
+
 The whole file is validated on load, including layer orders that no input could take (conv
 on a flat tensor, recurrent in an image space); :meth:`Space.check_input` adds the checks
 that need the input shape. Every problem raises ``SpecError(file, field_path, problem)``.
@@ -61,10 +75,12 @@ from nas.space.fields import (
     OPTIMIZER_ATTRS,
     OPTIMIZER_FIELDS,
     SKIP,
+    cell_nodes,
     parse_field,
+    parse_ops,
 )
 from nas.space.layers import Template, check_required, parse_layers
-from nas.space.params import Choice, Fixed, Param, found
+from nas.space.params import Choice, Fixed, Param, flat_params, found
 from nas.space.suggest import Suggest
 from nas.yamlio import load_yaml
 
@@ -223,7 +239,9 @@ class Space:
                 for option in template.options
             )
         )
-        out.update((name, p) for name, p in self.shared if name in used)
+        for name, p in self.shared:
+            if name in used:
+                out.update(flat_params(name, p))
         for t, template in enumerate(self.layers):
             out[f"layers.{t}.repeat"] = template.repeat
             types = tuple(o.type for o in template.options)
@@ -232,7 +250,8 @@ class Space:
                     out[f"layers.{t}.{k}.type"] = Choice(types)
                 for option in template.options:
                     prefix = f"layers.{t}.{k}" + (f".{option.type}" if template.one_of else "")
-                    out.update((f"{prefix}.{name}", p) for name, p in option.fields)
+                    for name, p in option.fields:
+                        out.update(flat_params(f"{prefix}.{name}", p))
         out.update((f"optimizer.{name}", p) for name, p in self.optimizer)
         return {name: p for name, p in out.items() if not isinstance(p, Fixed)}
 
@@ -294,6 +313,13 @@ def _parse_shared(
                     f"{short(name)} is not a field of any layer type used ({', '.join(types)}); "
                     f"allowed keys: {', '.join(fields)}" + did_you_mean(name, fields),
                 )
+            if name == "nodes":
+                raise SpecError(
+                    source, "shared.nodes", "set nodes on each cell layer, not under shared"
+                )
+            if name == "ops":
+                out.append((name, _shared_ops(value, layers, source)))
+                continue
             # Every layer type that takes the shared value must accept it.
             params = [
                 parse_field(value, LAYER_FIELDS[t][name], source, f"shared.{name}") for t in owners
@@ -301,6 +327,27 @@ def _parse_shared(
             out.append((name, params[0]))
     problems.raise_any()
     return tuple(out)
+
+
+def _shared_ops(raw: Any, layers: tuple[Template, ...], source: str) -> Param:
+    """``shared.ops``: one cell drawn once for every cell that sets no ops of its own, so
+    those cells must have one node count."""
+    nodes = sorted(
+        {
+            cell_nodes(dict(option.fields), source, template.path(t, i))
+            for t, template in enumerate(layers)
+            for i, option in enumerate(template.options)
+            if option.type == "cell" and option.get("ops") is None
+        }
+    )
+    if len(nodes) > 1:
+        raise SpecError(
+            source,
+            "shared.ops",
+            f"the cells that take shared ops have different node counts {nodes}; "
+            "shared ops need one",
+        )
+    return parse_ops(raw, nodes[0] if nodes else 4, source, "shared.ops")
 
 
 def _parse_optimizer(raw: Any, source: str) -> tuple[tuple[str, Param], ...]:

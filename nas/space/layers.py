@@ -14,7 +14,15 @@ from typing import Any, Protocol
 from nas.checks import did_you_mean, key_text, short
 from nas.errors import Problems, SpecError
 from nas.model.architecture import LAYER_TYPES
-from nas.space.fields import LAYER_FIELDS, MAX_LAYERS, REPEAT, REQUIRED, parse_field
+from nas.space.fields import (
+    LAYER_FIELDS,
+    MAX_LAYERS,
+    REPEAT,
+    REQUIRED,
+    cell_nodes,
+    parse_field,
+    parse_ops,
+)
 from nas.space.params import Fixed, Param, found
 
 TEMPLATE_KEYS = ("type", "repeat")
@@ -202,8 +210,14 @@ def _parse_option(raw: Any, source: str, path: str, extra: tuple[str, ...]) -> L
             )
     fields = []
     for name, spec in specs.items():
-        if name in raw:
+        if name in raw and name != "ops":
             with problems.check():
                 fields.append((name, parse_field(raw[name], spec, source, f"{path}.{name}")))
+    # A cell's ops list has one entry per edge, so it is read once its node count is known.
+    if "ops" in raw and not ("nodes" in raw and "nodes" not in dict(fields)):
+        with problems.check():
+            nodes = cell_nodes(dict(fields), source, path)
+            fields.append(("ops", parse_ops(raw["ops"], nodes, source, f"{path}.ops")))
     problems.raise_any()
-    return LayerOption(kind, tuple(fields))
+    order = list(specs)
+    return LayerOption(kind, tuple(sorted(fields, key=lambda item: order.index(item[0]))))

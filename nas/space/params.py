@@ -8,6 +8,8 @@ warning). Which values a particular field accepts is :mod:`nas.space.fields`' bu
 
 from __future__ import annotations
 
+import itertools
+import math
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -161,7 +163,44 @@ class FloatRange:
         return f"float [{self.low:g}, {self.high:g}]{step}{' log' if self.log else ''}"
 
 
-Param = Fixed | Choice | IntRange | FloatRange
+@dataclass(frozen=True)
+class PerEdge:
+    """A cell's ``ops``: one parameter per edge of the cell (a literal op or
+    ``{choices: [...]}``), drawn edge by edge, edge ``e`` under the name ``{name}.{e}``; the
+    value is the tuple of the edges' ops."""
+
+    edges: tuple[Fixed | Choice, ...]
+
+    @property
+    def continuous(self) -> bool:
+        return False
+
+    def draw(self, suggest: Suggest, name: str) -> tuple[Any, ...]:
+        return tuple(p.draw(suggest, f"{name}.{e}") for e, p in enumerate(self.edges))
+
+    def values(self) -> tuple[Any, ...]:
+        return tuple(itertools.product(*(p.values() for p in self.edges)))
+
+    def count(self) -> int:
+        return math.prod(p.count() for p in self.edges)
+
+    def flat(self, name: str) -> list[tuple[str, Fixed | Choice]]:
+        """Each edge's parameter under its own name."""
+        return [(f"{name}.{e}", p) for e, p in enumerate(self.edges)]
+
+    def to_data(self) -> Any:
+        return [p.to_data() for p in self.edges]
+
+    def describe(self) -> str:
+        return f"{len(self.edges)} edges: " + ", ".join(p.describe() for p in self.edges)
+
+
+Param = Fixed | Choice | IntRange | FloatRange | PerEdge
+
+
+def flat_params(name: str, param: Param) -> list[tuple[str, Param]]:
+    """``param`` under ``name``, a :class:`PerEdge` as one parameter per edge."""
+    return param.flat(name) if isinstance(param, PerEdge) else [(name, param)]
 
 
 def parse_param(raw: Any, source: str, path: str, *, as_float: bool = False) -> Param:

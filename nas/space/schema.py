@@ -94,12 +94,22 @@ class _Defs:
             self.schemas[name] = param_schema(spec)
         return {"$ref": f"#/$defs/{self.names[spec]}"}
 
+    def field(self, spec: FieldSpec, field: str, qualified: str = "") -> dict[str, Any]:
+        """A layer field's value: a parameter; a cell's ``nodes`` a literal, its ``ops`` a
+        parameter or a list of one per edge."""
+        if field == "nodes":
+            return {"description": f"{spec.expect}, fixed", **value_schema(spec)}
+        if field == "ops":
+            each = self.param(spec, field, qualified)
+            return {"anyOf": [each, {"type": "array", "minItems": 1, "items": each}]}
+        return self.param(spec, field, qualified)
+
     def layer(self, name: str, *, with_repeat: bool) -> dict[str, Any]:
         properties: dict[str, Any] = {"type": {"const": name}}
         if with_repeat:
             properties["repeat"] = self.param(REPEAT, "repeat")
         properties.update(
-            (field, self.param(spec, field, f"{name}.{field}"))
+            (field, self.field(spec, field, f"{name}.{field}"))
             for field, spec in LAYER_FIELDS[name].items()
         )
         return {
@@ -118,8 +128,9 @@ class _Defs:
             for field, spec in fields.items():
                 if spec not in specs.setdefault(field, []):
                     specs[field].append(spec)
+        specs.pop("nodes", None)  # set on each cell, never shared
         properties = {
-            field: self.param(found[0], field)
+            field: self.field(found[0], field)
             if len(found) == 1
             else {"anyOf": [self.param(spec, field) for spec in found]}
             for field, found in specs.items()

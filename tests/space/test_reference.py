@@ -27,9 +27,17 @@ def test_every_layer_type_and_field_is_documented():
 
 def space_with(layer_type: str, field: str, value: object) -> Space:
     layer = {"type": layer_type, field: value}
-    if layer_type in ("dense", "conv", "recurrent") and field != "features":
+    if layer_type in ("dense", "conv", "recurrent", "cell") and field != "features":
         layer["features"] = 4
-    input_kind = {"conv": "image", "pool": "image", "global_pool": "image", "recurrent": "sequence"}
+    if layer_type == "cell" and field != "ops":
+        layer["ops"] = "conv3x3"
+    input_kind = {
+        "conv": "image",
+        "pool": "image",
+        "global_pool": "image",
+        "recurrent": "sequence",
+        "cell": "image",
+    }
     data = {"name": "x", "input": input_kind.get(layer_type, "flat"), "layers": [layer]}
     return Space.from_dict(data)
 
