@@ -51,7 +51,19 @@ ROOT = HERE.parents[1]
 RESULTS = HERE / "results"
 EXPERIMENT = ROOT / "experiments" / "nb201_cifar10.yaml"
 TABLE = "nb201/cifar10"
-SAMPLERS = ["random", "tpe", "evolution", "local_search", "nsga2", "grid"]
+SAMPLERS = [
+    "random",
+    "tpe",
+    "evolution",
+    "evolution:tournament=5",
+    "evolution:tournament=20",
+    "local_search",
+    "nsga2",
+    "grid",
+]
+"""Sampler names as ``nas.config.SAMPLERS`` spells them, optionally with options after a
+colon (``evolution:tournament=5``: the paper's quarter of the population, this sampler's
+default before it was measured here; ``tournament=20``: the whole population)."""
 MODES = ["mean", "per_seed"]
 CHECKPOINTS = [25, 50, 100, 150, 300]
 MAX_CONSECUTIVE_DUPLICATES = 100  # as the driver (nas.search.candidates)
@@ -96,7 +108,9 @@ def run_one(task: tuple[str, str, int, int]) -> dict[str, Any]:
     experiment, means = _STATE["experiment"], _STATE["means"]
     best, best_mean = _STATE["best"]
     started = time.perf_counter()
-    sampler = make_sampler(name, {}, seed)
+    sampler_name, _, given = name.partition(":")
+    options = {k: int(v) for k, v in (pair.split("=") for pair in given.split(",") if pair)}
+    sampler = make_sampler(sampler_name, options, seed)
     study = optuna.create_study(
         storage=optuna.storages.InMemoryStorage(), sampler=sampler, direction="maximize"
     )

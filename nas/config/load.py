@@ -25,7 +25,7 @@ Format (paths relative to the file's folder; defaults in brackets)::
     objectives: {METRIC: maximize|minimize, ...}   # in order; METRIC in nas.metrics.OBJECTIVES
     constraints: {max_params: N, max_flops: N}     # optional hard limits
     sampler: NAME | {name: NAME, OPTION: VALUE}    # SAMPLERS [tpe]; options:
-             # evolution: population [20] >= 2, tournament [population // 4, >= 2] <= population
+             # evolution: population [20] >= 2, tournament [population // 2, >= 2] <= population
              # local_search: restarts >= 0 [unbounded]; other samplers: Optuna's arguments
     pruner: NAME | {name: NAME, OPTION: VALUE}     # PRUNERS [none]; one per-epoch objective
     trials: N                       # finished trials wanted; and/or

@@ -14,8 +14,7 @@ from typing import Any
 from nas.checks import short
 from nas.config.fields import Check
 from nas.config.schema import DEFAULT_POPULATION, SAMPLER_OPTIONS
-from nas.data import TABLE_OPS, DataSpec
-from nas.data.tables import table_cell
+from nas.data import TABLE_OPS, DataSpec, table_cell
 from nas.errors import SpecError
 from nas.metrics import EPOCH_OBJECTIVES, TABLE_OBJECTIVES, TABLE_ONLY_OBJECTIVES
 from nas.space import RandomSuggest, Space

@@ -13,7 +13,17 @@ from nas.data.builtin import BUILTINS, digits_arrays
 from nas.data.datasets import Dataset, load_dataset
 from nas.data.specs import SPEC_KEYS, DataSpec, parse_spec
 from nas.data.splits import stratified_split
-from nas.data.tables import LOOKUPS, TABLE_METRICS, TABLE_OPS, TABLES, best_key, is_table, lookup
+from nas.data.tables import (
+    LOOKUPS,
+    TABLE_METRICS,
+    TABLE_OPS,
+    TABLES,
+    best_key,
+    is_table,
+    lookup,
+    table_cell,
+    table_key,
+)
 
 __all__ = [
     "BUILTINS",
@@ -31,4 +41,6 @@ __all__ = [
     "lookup",
     "parse_spec",
     "stratified_split",
+    "table_cell",
+    "table_key",
 ]

@@ -3,8 +3,7 @@
 
 from __future__ import annotations
 
-from nas.data import lookup
-from nas.data.tables import table_cell
+from nas.data import lookup, table_cell
 from nas.execution.base import EpochReport, Executor
 from nas.execution.job import TrialJob, TrialOutcome
 from nas.model import Architecture
