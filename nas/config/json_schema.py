@@ -112,6 +112,20 @@ def _dataset() -> dict[str, Any]:
     }
 
 
+def _table_dataset() -> dict[str, Any]:
+    """A dataset spec naming a benchmark table."""
+    return {
+        "anyOf": [
+            {"enum": list(TABLES)},
+            {
+                "type": "object",
+                "properties": {"name": {"enum": list(TABLES)}},
+                "required": ["name"],
+            },
+        ]
+    }
+
+
 def experiment_schema() -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of an experiment file (format:
     :mod:`nas.config.load`)."""
@@ -176,7 +190,14 @@ def experiment_schema() -> dict[str, Any]:
         **_section(
             properties,
             TOP_KEYS,
-            required=["study", "space", "dataset", "training", "objectives"],
+            required=["study", "space", "dataset", "objectives"],
             anyOf=[{"required": ["trials"]}, {"required": ["timeout"]}],
+            # A benchmark table is looked up, not trained: training is left out there and
+            # required everywhere else.
+            **{
+                "if": {"properties": {"dataset": _table_dataset()}, "required": ["dataset"]},
+                "then": {"not": {"required": ["training"]}},
+                "else": {"required": ["training"]},
+            },
         ),
     }
