@@ -31,6 +31,7 @@ from nas.model.architecture import (
     cell_edges,
 )
 from nas.model.builder import CandidateNet, build_model, dropout, layer_seed
+from nas.model.cellplan import EdgePlan, cell_plan
 from nas.model.describe import arch_label, describe, layer_label, short_label
 from nas.model.init import init_variables, variable_shapes
 from nas.model.ops import (
@@ -74,6 +75,7 @@ __all__ = [
     "Dense",
     "Dropout",
     "EdgeOp",
+    "EdgePlan",
     "GlobalPool",
     "Layer",
     "LayerWiring",
@@ -89,6 +91,7 @@ __all__ = [
     "build_model",
     "candidate_variable_shapes",
     "cell_edges",
+    "cell_plan",
     "describe",
     "dropout",
     "forward_flops",

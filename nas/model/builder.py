@@ -4,7 +4,8 @@
 :class:`CandidateNet`. Submodule names are part of the contract, because exported code loads
 the same parameter trees: ``layer{i}`` is layer ``i``'s op (Dense, Conv, RNN or
 Bidirectional; the norm module of a standalone norm layer), ``layer{i}_norm`` a block's norm,
-``layer{i}_proj`` a residual projection and ``head`` the classifier.
+``layer{i}_proj`` a residual projection, ``layer{i}_e{e}_conv``, ``_norm`` and ``_proj`` the
+modules of edge ``e`` of a cell (:mod:`nas.model.cellplan`) and ``head`` the classifier.
 
 Dropout rates enter as a traced array (one rate per layer), so candidates that differ only in
 their rates share one compiled program.
@@ -22,12 +23,16 @@ import jax.numpy as jnp
 
 from nas.model.architecture import (
     ACTIVATIONS,
+    EDGE_OPS,
+    MAX_CELL_NODES,
     NORMS,
     PADDINGS,
     POOL_KINDS,
     RNN_CELLS,
     SKIPS,
+    Activation,
     Architecture,
+    Cell,
     Conv,
     Dense,
     Dropout,
@@ -36,7 +41,9 @@ from nas.model.architecture import (
     Norm,
     Pool,
     Recurrent,
+    cell_edges,
 )
+from nas.model.cells import cell_forward
 from nas.model.ops import ACTIVATION_OPS, NAMESPACES, NORM_OPS, POOL_OPS, RNN_CELL_OPS, Op
 from nas.model.wiring import NETWORK_INPUT, skip_plan
 
@@ -223,8 +230,8 @@ def _norm(kind: str, train: bool, name: str) -> nn.Module:
 
 
 def _plain_layer(layer: Layer, i: int, x: jax.Array, train: bool) -> jax.Array:
-    """Pool, global pool or norm; a standalone dropout layer passes through (applied by the
-    caller, which holds the rates)."""
+    """Pool, global pool, norm, activation or cell; a standalone dropout layer passes through
+    (applied by the caller, which holds the rates)."""
     if isinstance(layer, Pool):
         window = (layer.window,) * (x.ndim - 2)
         strides = (layer.stride or layer.window,) * (x.ndim - 2)
@@ -236,6 +243,10 @@ def _plain_layer(layer: Layer, i: int, x: jax.Array, train: bool) -> jax.Array:
         return reduce(x, axis=spatial_axes)
     if isinstance(layer, Norm):
         return _norm(layer.kind, train, f"layer{i}")(x)
+    if isinstance(layer, Activation):
+        return ACTIVATION_FNS[layer.activation](x)
+    if isinstance(layer, Cell):
+        return cell_forward(layer, i, x, train)
     return x
 
 
@@ -258,3 +269,15 @@ def _check_names(arch: Architecture) -> None:
             check(layer.kind, tuple(NORM_OPS), f"{where}.kind")
         if isinstance(layer, Recurrent):
             check(layer.cell, RNN_CELLS, f"{where}.cell")
+        if isinstance(layer, Activation):
+            check(layer.activation, ACTIVATIONS, f"{where}.activation")
+        if isinstance(layer, Cell):
+            if not 2 <= layer.nodes <= MAX_CELL_NODES:
+                raise ValueError(f"{where}.nodes={layer.nodes!r} is not in [2, {MAX_CELL_NODES}]")
+            if len(layer.ops) != len(cell_edges(layer.nodes)):
+                raise ValueError(
+                    f"{where}.ops has {len(layer.ops)} ops; a {layer.nodes}-node cell has "
+                    f"{len(cell_edges(layer.nodes))} edges"
+                )
+            for e, op in enumerate(layer.ops):
+                check(op, EDGE_OPS, f"{where}.ops[{e}]")

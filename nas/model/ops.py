@@ -64,19 +64,21 @@ class EdgeOp(NamedTuple):
     ``kind``: ``zero`` (zeros of the edge's output shape), ``identity``, ``conv`` (ReLU, a
     bias-free ``window`` x ``window`` convolution padded by ``window // 2``, batch norm) or
     ``avg`` (average pooling over a ``window`` x ``window`` window padded by ``window // 2``,
-    padding left out of the average). ``nb201``: the operation's name in NAS-Bench-201.
+    padding left out of the average). ``nb201``: the operation's name in NAS-Bench-201;
+    ``code``: one character for it in architecture labels.
     """
 
     kind: str
     window: int
     nb201: str
+    code: str
 
 
 # The operations an edge of a cell may take, by name (NAS-Bench-201's five).
 CELL_EDGE_OPS: dict[str, EdgeOp] = {
-    "none": EdgeOp("zero", 0, "none"),
-    "skip": EdgeOp("identity", 0, "skip_connect"),
-    "conv1x1": EdgeOp("conv", 1, "nor_conv_1x1"),
-    "conv3x3": EdgeOp("conv", 3, "nor_conv_3x3"),
-    "avgpool3x3": EdgeOp("avg", 3, "avg_pool_3x3"),
+    "none": EdgeOp("zero", 0, "none", "0"),
+    "skip": EdgeOp("identity", 0, "skip_connect", "s"),
+    "conv1x1": EdgeOp("conv", 1, "nor_conv_1x1", "1"),
+    "conv3x3": EdgeOp("conv", 3, "nor_conv_3x3", "3"),
+    "avgpool3x3": EdgeOp("avg", 3, "avg_pool_3x3", "p"),
 }

@@ -14,8 +14,9 @@ from typing import Any
 
 import jax
 
-from nas.model.architecture import Architecture, Conv, Dense, Recurrent
+from nas.model.architecture import Architecture, Cell, Conv, Dense, Recurrent
 from nas.model.builder import build_model
+from nas.model.cellplan import cell_plan
 from nas.model.init import variable_shapes
 from nas.model.shapes import Shape, input_kind
 from nas.model.wiring import SkipPlan, skip_plan
@@ -38,7 +39,8 @@ def model_stats(arch: Architecture, input_shape: Shape, num_classes: int) -> Mod
     axis).
 
     FLOPs are 2 x the multiply-accumulates of every dense, conv, recurrent (all gates, both
-    directions, every step), residual projection and head matrix product, with dense-skip
+    directions, every step), cell convolution (:func:`_cell_macs`), residual projection and
+    head matrix product, with dense-skip
     concatenations widening the inputs. Convolutions count only the products with real inputs,
     not with "same" padding. Not counted: bias adds, activations, norms, pooling, dropout,
     residual additions and the element-wise gate arithmetic of recurrent cells.
@@ -102,6 +104,8 @@ def _count_macs(plan: SkipPlan, num_classes: int) -> int:
         inputs, out = wiring.block_input, wiring.output_shape
         if wiring.block:
             macs += _block_macs(wiring.layer, inputs, out)
+        if isinstance(wiring.layer, Cell):
+            macs += _cell_macs(wiring.layer, wiring.index, wiring.input_shape)
         if wiring.projection:
             # The 1x1 map at every spatial position.
             macs += math.prod(_spatial(out)) * inputs[-1] * out[-1]
@@ -122,12 +126,37 @@ def _block_macs(layer: Dense | Conv | Recurrent, inputs: Shape, out: Shape) -> i
     return steps * per_step * (2 if layer.bidirectional else 1)
 
 
+def _cell_macs(cell: Cell, layer: int, inputs: Shape) -> int:
+    """The convolutions of a cell's edges: each conv op, the 1x1 conv before a pool where the
+    channels differ, and the 1x1 projection of a shape-changing skip."""
+    macs = 0
+    for edge in cell_plan(cell, layer, inputs):
+        source, out = edge.in_shape, edge.out_shape
+        if edge.kind == "conv":
+            pad = edge.window // 2
+            taps = math.prod(
+                _taps(size, n_out, edge.window, edge.stride, pad)
+                for size, n_out in zip(_spatial(source), _spatial(out), strict=True)
+            )
+            macs += taps * source[-1] * out[-1]
+        if edge.pre:
+            macs += math.prod(_spatial(source)) * source[-1] * out[-1]
+        if edge.proj:
+            macs += math.prod(_spatial(out)) * source[-1] * out[-1]
+    return macs
+
+
 def _conv_taps(size: int, n_out: int, kernel: int, stride: int, padding: str) -> int:
     """(output position, kernel tap) pairs along one axis that land on a real input."""
     pad_low = 0
     if padding == "same":
         # XLA's SAME split: the smaller half of the padding goes before the input.
         pad_low = max((n_out - 1) * stride + kernel - size, 0) // 2
+    return _taps(size, n_out, kernel, stride, pad_low)
+
+
+def _taps(size: int, n_out: int, kernel: int, stride: int, pad_low: int) -> int:
+    """:func:`_conv_taps` with ``pad_low`` positions of padding before the input."""
     return sum(
         1 for o in range(n_out) for t in range(kernel) if 0 <= o * stride - pad_low + t < size
     )

@@ -23,7 +23,9 @@ from nas.model import (
     NORM_OPS,
     POOL_OPS,
     RNN_CELL_OPS,
+    Activation,
     Architecture,
+    Cell,
     Conv,
     Dense,
     Dropout,
@@ -38,6 +40,7 @@ from nas.model import (
     input_kind,
     skip_plan,
 )
+from nas.results.cellcode import cell_comment, cell_helpers, cell_lines
 
 
 def _op_code(op: Op, *args: str, name: str | None = None) -> str:
@@ -105,6 +108,7 @@ def module_source(
             f"NUM_CLASSES = {num_classes}",
             "",
             "",
+            *cell_helpers(arch),
             "class Net(nn.Module):",
             *_class_docstring(_summary(arch)),
             "",
@@ -168,6 +172,9 @@ def _call_body(arch: Architecture, input_shape: Shape, num_classes: int) -> list
                     features = wiring.output_shape[-1]
                     skip = f'nn.Dense({features}, use_bias=False, name="layer{i}_proj")(x)'
                 lines.append(f"{BODY}x = h + {skip}")
+        elif isinstance(layer, Cell):
+            lines += _comment(cell_comment(wiring))
+            lines += cell_lines(wiring)
         else:
             lines += _comment(_describe(wiring, ""))
             lines += _plain_lines(wiring)
@@ -287,6 +294,9 @@ def _plain_lines(wiring: LayerWiring) -> list[str]:
         return [f"{BODY}x = {_op_code(POOL_OPS[layer.kind].reduce, 'x', f'axis={axes}')}"]
     if isinstance(layer, Norm):
         return [f"{BODY}x = {_norm_code(layer.kind, f'layer{wiring.index}')}(x)"]
+    if isinstance(layer, Activation):
+        code = ACTIVATION_CODE[layer.activation].format(v="x")
+        return [] if code == "x" else [f"{BODY}x = {code}"]
     assert isinstance(layer, Dropout)
     return []  # dropout is the identity at inference
 
@@ -313,6 +323,8 @@ def _describe(wiring: LayerWiring, note: str) -> str:
         parts = [f"global {layer.kind} pool"]
     elif isinstance(layer, Norm):
         parts = [f"{layer.kind} norm"]
+    elif isinstance(layer, Activation):
+        parts = [layer.activation]
     else:
         assert isinstance(layer, Dropout)
         parts = [f"dropout {layer.rate:.3g} (off at inference)"]

@@ -26,7 +26,9 @@ from nas.cli import main
 from nas.model import build_model
 from nas.model.architecture import (
     ACTIVATIONS,
+    Activation,
     Architecture,
+    Cell,
     Conv,
     Dense,
     Dropout,
@@ -146,6 +148,36 @@ CASES = {
         (5, 3),
     ),
     "linear": (A(()), (5,)),
+    # Every op on every kind of edge: channel-changing (pre-pool conv, skip projection),
+    # strided (reduction), all-none nodes and cells, a node that only reads none edges.
+    "cells-every-op": (
+        A(
+            (
+                Conv(4, norm="batch", activation="identity"),
+                Cell(6, ("conv3x3", "avgpool3x3", "skip", "conv1x1", "none", "avgpool3x3")),
+                Cell(6, ("skip", "none", "avgpool3x3", "none", "conv1x1", "skip")),
+                Cell(8, ("conv3x3", "skip", "conv3x3"), nodes=3, reduction=True),
+                Cell(8, ("avgpool3x3", "conv1x1", "none"), nodes=3, reduction=True),
+                Cell(8, ("none",) * 3, nodes=3),
+                Cell(8, ("skip", "conv3x3", "none", "skip", "none", "none"), reduction=False),
+                Norm("batch"),
+                Activation("relu"),
+                GlobalPool("avg"),
+            )
+        ),
+        (8, 8, 3),
+    ),
+    "cells-changing-channels": (
+        A(
+            (
+                Cell(5, ("skip", "avgpool3x3", "conv3x3"), nodes=3),
+                Cell(3, ("none", "skip", "avgpool3x3"), nodes=3, reduction=True),
+                Activation("tanh"),
+                Dense(4),
+            )
+        ),
+        (6, 6, 2),
+    ),
 }
 
 
@@ -207,7 +239,11 @@ def test_generated_module_computes_what_the_builder_computes(case, tmp_path):
     variables = random_variables(model, input_shape)
     x = np.random.default_rng(1).standard_normal((3, *input_shape)).astype(np.float32)
     want = jax.jit(lambda v, x: model.apply(v, x, train=False))(variables, x)
-    np.testing.assert_allclose(module.predict(variables, x), want, atol=1e-5, rtol=0)
+    got = module.predict(variables, x)
+    np.testing.assert_allclose(got, want, atol=1e-5, rtol=0)
+    if case.startswith("cells"):
+        # The same ops in the same order: not close, equal.
+        np.testing.assert_array_equal(got, want)
     assert tuple(input_shape) == module.INPUT_SHAPE
     assert module.NUM_CLASSES == 7
 

@@ -14,6 +14,7 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
+from nas.model import Architecture
 from nas.search import OptunaSuggest, make_sampler
 from nas.search.plans import steps
 from nas.space import FixedSuggest, Space, load_space
@@ -51,6 +52,25 @@ optimizer:
   learning_rate: {low: 1.0e-4, high: 1.0e-1, log: true}
   batch_size: {choices: [16, 32]}
 """
+
+# Cells: one shared cell drawn edge by edge (ops.E), and an optional cell whose edges are
+# drawn only when it exists (layers.1.0.ops.E).
+CELLS = """
+name: cells
+input: image
+shared:
+  ops: {choices: [none, skip, conv3x3]}
+layers:
+  - {type: cell, features: 4, nodes: 3}
+  - type: cell
+    repeat: {low: 0, high: 1}
+    features: 4
+    nodes: 3
+    ops: [skip, {choices: [none, conv1x1]}, {choices: [avgpool3x3, conv3x3]}]
+"""
+CELLS_SIZE = 27 * (1 + 4)
+TEXTS = [CONDITIONAL, MIXED, CELLS]
+TEXT_IDS = ["conditional", "mixed", "cells"]
 
 SAMPLERS = [
     ("evolution", {"population": 6, "tournament": 3}),
@@ -119,7 +139,7 @@ class Recorder(FixedSuggest):
 
 
 @pytest.mark.parametrize(("name", "options"), SAMPLERS, ids=IDS)
-@pytest.mark.parametrize("text", [CONDITIONAL, MIXED], ids=["conditional", "mixed"])
+@pytest.mark.parametrize("text", TEXTS, ids=TEXT_IDS)
 def test_every_candidate_is_one_of_the_space(name, options, text, tmp_path):
     space = space_of(text, tmp_path)
     study = new_study(name, options, direction="maximize")
@@ -131,9 +151,11 @@ def test_every_candidate_is_one_of_the_space(name, options, text, tmp_path):
         for n, value in trial.params.items():
             if isinstance(trial.distributions[n], optuna.distributions.IntDistribution):
                 assert type(value) is int
+        arch = space.sample(FixedSuggest(trial.params))
+        assert Architecture.from_json(arch.to_json()) == arch  # cells keep valid ops lists
 
 
-@pytest.mark.parametrize("text", [CONDITIONAL, MIXED], ids=["conditional", "mixed"])
+@pytest.mark.parametrize("text", TEXTS, ids=TEXT_IDS)
 def test_an_evolution_child_is_a_recent_parent_with_one_parameter_changed(text, tmp_path):
     space = space_of(text, tmp_path)
     population = 5
@@ -150,6 +172,8 @@ def test_an_evolution_child_is_a_recent_parent_with_one_parameter_changed(text, 
         assert agrees_but(child.params, parent.params, record(child)["param"])
     changed = {record(c)["param"].split(".")[-1] for c in children}
     assert "repeat" in changed  # structural mutations happen, and (above) stay valid
+    if text is CELLS:
+        assert {record(c)["param"].split(".")[-2] for c in children} >= {"ops"}
 
 
 def test_a_local_search_trial_is_one_step_from_its_center(tmp_path):
@@ -171,13 +195,18 @@ def test_a_local_search_trial_is_one_step_from_its_center(tmp_path):
 
 @pytest.mark.parametrize(("name", "options"), SAMPLERS, ids=IDS)
 @pytest.mark.parametrize("in_flight", [1, 3])
-def test_no_candidate_repeats_until_the_space_is_used_up(name, options, in_flight, tmp_path):
-    space = space_of(CONDITIONAL, tmp_path)
-    assert space.cardinality() == CONDITIONAL_SIZE
+@pytest.mark.parametrize(
+    ("text", "size"), [(CONDITIONAL, CONDITIONAL_SIZE), (CELLS, CELLS_SIZE)], ids=TEXT_IDS[::2]
+)
+def test_no_candidate_repeats_until_the_space_is_used_up(
+    name, options, in_flight, text, size, tmp_path
+):
+    space = space_of(text, tmp_path)
+    assert space.cardinality() == size
     study = new_study(name, options, direction="maximize")
-    drive(study, space, CONDITIONAL_SIZE, in_flight)
+    drive(study, space, size, in_flight)
     seen = {tuple(sorted(t.params.items())) for t in study.trials}
-    assert len(seen) == CONDITIONAL_SIZE
+    assert len(seen) == size
 
 
 @pytest.mark.parametrize(("name", "options"), SAMPLERS, ids=IDS)
