@@ -39,12 +39,14 @@ from nas.config import Experiment
 from nas.data import Dataset
 from nas.execution import Executor, TrialJob, TrialOutcome
 from nas.metrics import EPOCH_METRICS
-from nas.model import ShapeError, model_stats
+from nas.model import ShapeError
 from nas.processes import process_name
 from nas.search.algorithms import OptunaSuggest
 from nas.search.candidates import (
     MAX_CONSECUTIVE_DUPLICATES,
+    candidate_sizes,
     check_feasible,
+    counted_sizes,
     duplicate_of,
     taken_by,
     tried_all,
@@ -132,11 +134,9 @@ class SearchDriver:
         # Why the search stopped before its target (None: it did not).
         self.stopped: str | None = None
         self.heartbeat = Heartbeat(self.study)
-        spec = experiment.data_spec
+        spec, self.sizes = experiment.data_spec, counted_sizes(experiment)
         # Looked-up trials say so, and from which table in which mode.
-        self.table_attrs = (
-            {"table": spec.table, "table_lookup": spec.lookup} if spec.table is not None else {}
-        )
+        self.table_attrs = {"table": spec.table, "table_lookup": spec.lookup} if spec.table else {}
 
     def run(self, factory: ExecutorFactory) -> SearchSummary:
         interrupted = False
@@ -227,10 +227,9 @@ class SearchDriver:
             if original is not None:
                 return self._skip_duplicate(trial, original, described)
         try:
-            stats = model_stats(arch, self.data.input_shape, self.data.num_classes)
+            sizes = candidate_sizes(arch, self.data, self.sizes)
         except ShapeError as err:
             return self._reject(trial, f"cannot be built: {err}", described)
-        sizes = {"n_params": stats.n_params, "flops": stats.flops}
         broken = violation(sizes, self.experiment.constraints)
         if broken:
             return self._reject(trial, broken, {**described, **sizes})
