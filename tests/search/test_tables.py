@@ -47,7 +47,9 @@ def test_search_from_the_cli_looks_candidates_up(tmp_path):
     path = table_experiment(tmp_path)
     done = run_cli("search", str(path), cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    assert "looked up in nb201/cifar10 (mean), not trained" in done.stdout
+    assert "looked up in nb201/cifar10 (mean), not trained" in done.stdout + done.stderr
+    assert "trial 0 complete val_accuracy=" in done.stdout + done.stderr
+    assert "(looked up in nb201/cifar10)" in done.stdout + done.stderr
     assert "test: none: candidates were looked up in nb201/cifar10" in done.stdout
     assert "Traceback" not in done.stdout + done.stderr
     exp = load_experiment(path)
@@ -72,7 +74,7 @@ def test_search_from_the_cli_looks_candidates_up(tmp_path):
     assert len(complete_trials(exp)) == 15
     listed = run_cli("trials", "t", "--storage", exp.storage, "--wide", cwd=tmp_path)
     assert listed.returncode == 0, listed.stderr
-    frame = load_trials("t", exp.storage)
+    frame = load_trials(exp.storage, "t")
     assert {"latency", "model_size", "train_time", "table"} <= set(frame.columns)
     assert frame["val_accuracy"].notna().sum() == 15
 
@@ -161,7 +163,11 @@ layers:
         ),
         (
             SPACE,
-            {"dataset": "synthetic", "objectives": "{latency: minimize}"},
+            {
+                "dataset": "synthetic",
+                "training": "{epochs: 1}",
+                "objectives": "{latency: minimize}",
+            },
             "objectives.latency",
             "only a benchmark table knows it",
         ),
