@@ -136,6 +136,7 @@ def run_one(task: tuple[str, str, int, int]) -> dict[str, Any]:
         "sampler": name,
         "mode": mode,
         "seed": seed,
+        "budget": budget,
         "found_at": found_at,
         "regret": [round(r, 6) for r in regret],
         "duplicates": duplicates,
@@ -179,6 +180,9 @@ def summarise(runs: list[dict[str, Any]], budget: int) -> dict[str, Any]:
         "anytime_mean_regret": [round(float(v), 5) for v in padded.mean(axis=0)],
         "anytime_found_share": [round(float(v), 4) for v in found.mean(axis=0)],
         "duplicates_mean": float(np.mean([r["duplicates"] for r in runs])),
+        # Runs that ended before the budget, as the driver ends a search whose sampler
+        # proposes 100 candidates in a row that the study holds (it has converged).
+        "stopped_early": sum(len(r["regret"]) < budget for r in runs),
         "seconds_per_run": float(np.mean([r["seconds"] for r in runs])),
     }
 
@@ -206,7 +210,8 @@ def markdown(result: dict[str, Any]) -> str:
         if not rows:
             continue
         header = "| sampler | runs | queries to optimum: median [q25, q75] | found | "
-        header += " | ".join(f"regret @{q}" for q in CHECKPOINTS if q <= budget) + " | s/run |"
+        header += " | ".join(f"regret @{q}" for q in CHECKPOINTS if q <= budget)
+        header += " | stopped early | s/run |"
         lines += [f"## {mode} mode", "", header, "|" + "---|" * (header.count("|") - 1)]
         for name, s in rows.items():
             q = s["queries_to_optimum"]
@@ -216,7 +221,8 @@ def markdown(result: dict[str, Any]) -> str:
             lines.append(
                 f"| {name} | {s['runs']} | {shown(q['median'])} [{shown(q['q25'])}, "
                 f"{shown(q['q75'])}] | "
-                f"{100 * s['found_share']:.0f}% | {regrets} | {s['seconds_per_run']:.2f} |"
+                f"{100 * s['found_share']:.0f}% | {regrets} | {s['stopped_early']} | "
+                f"{s['seconds_per_run']:.2f} |"
             )
         lines.append("")
     lines += result.get("notes", [])
@@ -286,7 +292,7 @@ def main() -> None:
     if cache.exists():
         for line in cache.read_text().splitlines():
             run = json.loads(line)
-            done[(run["sampler"], run["mode"], run["seed"], len(run["regret"]))] = run
+            done[(run["sampler"], run["mode"], run["seed"], run.get("budget", 300))] = run
     runs = [done[t] for t in tasks if t in done]
     todo = [] if args.report_only else [t for t in tasks if t not in done]
     started = time.perf_counter()

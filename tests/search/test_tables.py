@@ -74,6 +74,9 @@ def test_search_from_the_cli_looks_candidates_up(tmp_path):
     assert len(complete_trials(exp)) == 15
     listed = run_cli("trials", "t", "--storage", exp.storage, "--wide", cwd=tmp_path)
     assert listed.returncode == 0, listed.stderr
+    export = run_cli("export", "t", "--storage", exp.storage, "--output", "m.py", cwd=tmp_path)
+    assert export.returncode == 2
+    assert "looked up in the benchmark table 'nb201/cifar10', not trained" in export.stderr
     frame = load_trials(exp.storage, "t")
     assert {"latency", "model_size", "train_time", "table"} <= set(frame.columns)
     assert frame["val_accuracy"].notna().sum() == 15
