@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from nas.model import (
     ACTIVATIONS,
+    EDGE_OPS,
     LAYER_TYPES,
     NORMS,
     PADDINGS,
@@ -189,13 +190,16 @@ VALUES: dict[str, st.SearchStrategy] = {
     "rate": st.floats(0, 0.9),
     "cell": st.sampled_from(RNN_CELLS),
     "bidirectional": st.booleans(),
+    "nodes": int_values(2, 5),
+    "ops": st.sampled_from(EDGE_OPS),
+    "reduction": st.booleans(),
 }
 KIND_VALUES = {"pool": POOL_KINDS, "global_pool": POOL_KINDS, "norm": ("batch", "layer")}
 # Layer types that keep each kind of tensor as it is, and those that end in a flat one.
 KEEP = {
     "flat": ("dense", "norm", "dropout"),
     "sequence": ("conv", "pool", "recurrent", "norm", "dropout"),
-    "image": ("conv", "pool", "norm", "dropout"),
+    "image": ("conv", "pool", "norm", "dropout", "cell", "activation"),
 }
 
 
@@ -221,8 +225,10 @@ def good_layer(draw: st.DrawFn, layer_type: str) -> dict[str, Any]:
     fields = [f for f in LAYER_FIELD_NAMES[layer_type] if f != "stride" or layer_type != "pool"]
     chosen = draw(st.lists(st.sampled_from(fields), unique=True)) if fields else []
     layer = {"type": layer_type, **{f: draw(good_param(f, layer_type)) for f in chosen}}
-    if layer_type in ("dense", "conv", "recurrent"):
+    if layer_type in ("dense", "conv", "recurrent", "cell"):
         layer.setdefault("features", draw(good_param("features", layer_type)))
+    if layer_type == "cell":
+        layer.setdefault("ops", draw(good_param("ops", layer_type)))
     if draw(st.integers(0, 2)) == 0:
         high = draw(st.integers(0, 6))
         layer["repeat"] = draw(st.one_of(st.integers(0, 3), st.just({"low": 0, "high": high})))

@@ -9,6 +9,8 @@ Each study is searched once per test session (``searched``) into a folder of its
   dense layer; two objectives (accuracy up, parameters down), so a Pareto front.
 - ``rnn``: digits read row by row as sequences of 8 steps; bidirectional or plain GRU/LSTM
   layers with residual skips, global pooling, a dense layer; one objective.
+- ``cells``: digits as 8x8 images in the shipped ``search_spaces/cells_small.yaml`` (cells
+  drawn edge by edge, a reduction cell), searched by regularized evolution; one objective.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+ROOT = Path(__file__).resolve().parents[1]
 SPACES = {
     "mlp": """
         name: mlp-skips
@@ -77,6 +80,7 @@ SPACES = {
           learning_rate: {low: 5.0e-3, high: 2.0e-2, log: true}
           batch_size: 64
     """,
+    "cells": (ROOT / "search_spaces" / "cells_small.yaml").read_text(),
 }
 EXPERIMENTS = {
     "mlp": """
@@ -107,6 +111,16 @@ EXPERIMENTS = {
         objectives: {val_accuracy: maximize}
         sampler: random
         trials: 3
+    """,
+    "cells": """
+        study: cells
+        space: space.yaml
+        dataset: digits
+        training: {epochs: 3}
+        objectives: {val_accuracy: maximize}
+        sampler: {name: evolution, population: 2}
+        trials: 4
+        artifacts: {keep_weights: all}
     """,
 }
 

@@ -32,7 +32,14 @@ from nas.model.architecture import (
 )
 from nas.model.builder import CandidateNet, build_model, dropout, layer_seed
 from nas.model.cellplan import EdgePlan, cell_plan
-from nas.model.describe import arch_label, describe, layer_label, short_label
+from nas.model.describe import (
+    arch_label,
+    cell_code,
+    describe,
+    layer_label,
+    nb201_string,
+    short_label,
+)
 from nas.model.init import init_variables, variable_shapes
 from nas.model.ops import (
     ACTIVATION_OPS,
@@ -90,6 +97,7 @@ __all__ = [
     "arch_label",
     "build_model",
     "candidate_variable_shapes",
+    "cell_code",
     "cell_edges",
     "cell_plan",
     "describe",
@@ -100,6 +108,7 @@ __all__ = [
     "layer_label",
     "layer_seed",
     "model_stats",
+    "nb201_string",
     "output_shape",
     "short_label",
     "skip_plan",

@@ -127,7 +127,9 @@ def cell_edges(nodes: int) -> tuple[tuple[int, int], ...]:
 @dataclass(frozen=True)
 class Cell:
     """A cell on images (NAS-Bench-201, DARTS): a DAG of ``nodes`` nodes whose every edge
-    applies one operation of :data:`EDGE_OPS` (:data:`nas.model.ops.CELL_EDGE_OPS`).
+    applies one op: none, skip, conv1x1, conv3x3 or avgpool3x3.
+
+    The ops are :data:`EDGE_OPS`, defined in :data:`nas.model.ops.CELL_EDGE_OPS`.
 
     Node 0 is the cell's input; node ``j`` is the sum over ``i < j`` of ``op_(j<-i)(node_i)``;
     the output is the last node, ``features`` channels. ``ops`` holds one operation per edge

@@ -30,6 +30,15 @@ def cell_code(cell: Cell) -> str:
     return "|".join(codes.values())
 
 
+def nb201_string(cell: Cell) -> str:
+    """The cell in NAS-Bench-201's notation, the key of its tables: node by node, each
+    incoming edge as ``op~source``, e.g. ``|nor_conv_3x3~0|+|skip_connect~0|none~1|+|...|``."""
+    nodes: dict[int, list[str]] = {j: [] for j in range(1, cell.nodes)}
+    for (j, i), op in zip(cell_edges(cell.nodes), cell.ops, strict=True):
+        nodes[j].append(f"{CELL_EDGE_OPS[op].nb201}~{i}")
+    return "+".join("|" + "|".join(edges) + "|" for edges in nodes.values())
+
+
 def layer_label(layer: Layer) -> str:
     """A layer in a word: ``dense64``, ``conv16``, ``maxpool2``, ``globalavg``, ``layernorm``,
     ``dropout``, ``gru32``, ``bilstm16``, ``relu``, ``cell16[3|s3|0sp]`` (``rcell`` for a

@@ -88,8 +88,11 @@ _BY_NAME: dict[str, FieldSpec] = {
     "cell": _enum("cell", RNN_CELLS),
     "bidirectional": FieldSpec("bool", "true or false"),
     # A cell's node count is fixed (its ops list depends on it); each edge's op may be drawn.
-    "nodes": _number("int", Bounds(2, MAX_CELL_NODES)),
-    "ops": _enum("cell op", EDGE_OPS),
+    "nodes": _number("int", Bounds(2, MAX_CELL_NODES), f"a fixed int in [2, {MAX_CELL_NODES}]"),
+    "ops": dataclasses.replace(
+        _enum("cell op", EDGE_OPS),
+        expect=f"one of {', '.join(EDGE_OPS)} per edge (a list, or one value for every edge)",
+    ),
     "reduction": FieldSpec("bool", "true or false"),
     "dropout": RATE,
     "rate": RATE,

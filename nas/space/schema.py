@@ -98,7 +98,7 @@ class _Defs:
         """A layer field's value: a parameter; a cell's ``nodes`` a literal, its ``ops`` a
         parameter or a list of one per edge."""
         if field == "nodes":
-            return {"description": f"{spec.expect}, fixed", **value_schema(spec)}
+            return {"description": spec.expect, **value_schema(spec)}
         if field == "ops":
             each = self.param(spec, field, qualified)
             return {"anyOf": [each, {"type": "array", "minItems": 1, "items": each}]}

@@ -20,6 +20,7 @@ from nas.model import (
     arch_label,
     build_model,
     model_stats,
+    nb201_string,
     short_label,
 )
 from nas.space import FixedSuggest, load_space
@@ -265,3 +266,10 @@ def test_labels_spell_the_cell_node_by_node():
         "-cell64[3|s3|0sp]x5-batchnorm-relu-globalavg"
     )
     assert short_label(architecture).split()[1] == "cell16[3|s3|0sp]x5"
+
+
+def test_nb201_string_is_the_benchmarks_key():
+    cell = Cell(16, ("conv3x3", "skip", "conv1x1", "none", "avgpool3x3", "conv3x3"))
+    assert nb201_string(cell) == (
+        "|nor_conv_3x3~0|+|skip_connect~0|nor_conv_1x1~1|+|none~0|avg_pool_3x3~1|nor_conv_3x3~2|"
+    )

@@ -271,7 +271,7 @@ def exports(tmp_path_factory):
     """The best trial of each shared study exported into one folder, with test inputs."""
     folder = tmp_path_factory.mktemp("exports")
     out = {}
-    for name in ("mlp", "cnn", "rnn"):
+    for name in ("mlp", "cnn", "rnn", "cells"):
         study = searched(name, tmp_path_factory)
         done = export_trial(
             study.storage, study.study, folder / f"{name}_model.py", pick="accuracy"
@@ -306,6 +306,8 @@ def test_exported_models_run_without_the_toolkit_and_match_the_search(exports):
         want = np.asarray(apply(stored, data.x_test))
         got = np.load(folder / f"{done.model.stem}_logits.npy")
         np.testing.assert_allclose(got, want, atol=1e-5, rtol=0, err_msg=name)
+        if name == "cells":
+            np.testing.assert_array_equal(got, want)  # the same ops in the same order
         accuracy = float(np.mean(np.argmax(got, -1) == data.y_test))
         assert accuracy == pytest.approx(row["test_accuracy"], abs=1e-9), name
 
