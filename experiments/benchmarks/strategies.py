@@ -62,6 +62,21 @@ MODES = ["mean", "per_seed"]
 CHECKPOINTS = [25, 50, 100, 150, 300]
 MAX_CONSECUTIVE_DUPLICATES = 100  # as the driver (nas.search.candidates)
 
+NOTES = [
+    "Notes:",
+    "",
+    "- A query is a counted lookup. A proposal the study already holds is recorded as an "
+    "uncounted duplicate, as `nas search` does, and a run ends early (`stopped early`) where "
+    "its sampler proposes 100 of them in a row, as the driver ends such a search; its regret "
+    "is then held at its last value and it finds the optimum no later.",
+    "- `grid` is Optuna's brute-force sampler: every cell once, in a random order (random "
+    "search without repeats). `cmaes` and `qmc` are not run: they draw categorical "
+    "parameters with their independent random sampler, so here they are random search. "
+    "`gp` is not run for its cost per query.",
+    "- In per-seed mode a query's value is one training seed's accuracy, so the incumbent "
+    "(best value seen) need not be the best cell by its mean; regret is measured on the mean.",
+]
+
 _STATE: dict[str, Any] = {}
 
 
@@ -198,7 +213,8 @@ def markdown(result: dict[str, Any]) -> str:
         "",
         f"Seeds 0..N-1 per sampler and mode (runs), {budget} queries each; produced by "
         "`python experiments/benchmarks/strategies.py` "
-        f"({result['machine']}, {result['processes']} processes, {result['wall_seconds']:.0f} s; "
+        f"({result['machine']}, {result['processes']} processes, "
+        f"{result['run_seconds']:.0f} s of runs in all; "
         "CPU times on a shared machine are noisy). The optimum is the cell with the best mean "
         f"validation accuracy ({result['optimum']['key']}, "
         f"{100 * result['optimum']['val_accuracy']:.3f}%); regret is its mean accuracy minus "
@@ -318,8 +334,10 @@ def main() -> None:
         "processes": args.processes,
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, "
         f"Python {platform.python_version()}",
-        "wall_seconds": time.perf_counter() - started,
+        # Summed over runs, in whichever invocation ran them (the cache keeps each run's).
+        "run_seconds": sum(r["seconds"] for r in runs),
         "optimum": {"key": best, "val_accuracy": best_mean},
+        "notes": NOTES,
         "results": {
             mode: {
                 name: summarise(
