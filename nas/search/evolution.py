@@ -33,7 +33,7 @@ def default_tournament(population: int) -> int:
     budget of hundreds, weak selection leaves the search close to random sampling for most
     of it. On NAS-Bench-201's CIFAR-10 table (population 20, 300 queries; see
     ``experiments/benchmarks/results/strategies.md``) a tournament of 5 needed a median of
-    165 queries to find the best cell, one of 10 114, and one of the whole population 72:
+    165 queries to find the best cell (30 seeds), one of 10 114, the whole population 68:
     half keeps some of the tournament's randomness on spaces less smooth than that one.
     """
     return min(population, max(2, population // 2))
