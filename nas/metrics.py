@@ -5,8 +5,24 @@ from __future__ import annotations
 
 DIRECTIONS = ("maximize", "minimize")
 
-OBJECTIVES = ("val_accuracy", "val_loss", "n_params", "flops", "train_seconds")
+OBJECTIVES = (
+    "val_accuracy",
+    "val_loss",
+    "n_params",
+    "flops",
+    "train_seconds",
+    "latency",
+    "model_size",
+)
 """Metrics an experiment may name as objectives."""
+
+TABLE_OBJECTIVES = ("val_accuracy", "latency", "model_size", "n_params", "flops")
+"""Objectives of a search whose candidates are looked up in a benchmark table
+(``dataset: nb201/...``): the table's validation accuracy, latency and model size, and the
+sizes counted before any lookup."""
+
+TABLE_ONLY_OBJECTIVES = ("latency", "model_size")
+"""Objectives only a benchmark table knows."""
 
 EPOCH_OBJECTIVES = ("val_accuracy", "val_loss")
 """Objectives reported after every epoch: the only ones a pruner can act on."""
@@ -25,6 +41,9 @@ METRIC_DIRECTIONS = {
     "train_seconds": "minimize",
     "compile_seconds": "minimize",
     "wall_seconds": "minimize",
+    "latency": "minimize",
+    "model_size": "minimize",
+    "train_time": "minimize",
 }
 """Which way each metric is better, whether or not a study optimised it."""
 
@@ -39,6 +58,9 @@ LABELS = {
     "train_seconds": "training seconds",
     "compile_seconds": "compile seconds",
     "wall_seconds": "seconds per trial",
+    "latency": "latency (s, from the table)",
+    "model_size": "model size (MB, from the table)",
+    "train_time": "training seconds (from the table)",
 }
 
 
@@ -58,6 +80,9 @@ SHORT_LABELS = {
     "train_seconds": "train s",
     "compile_seconds": "compile s",
     "wall_seconds": "time s",
+    "latency": "latency",
+    "model_size": "size MB",
+    "train_time": "table train s",
 }
 """Column headers for narrow tables."""
 

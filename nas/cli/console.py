@@ -132,7 +132,9 @@ class ConsoleReporter(Reporter):
         if state == "pruned":
             text += f" at epoch {attrs.get('epochs_run')}"
         timing = ""
-        if "wall_seconds" in attrs:
+        if attrs.get("table"):
+            timing = f" (looked up in {attrs['table']})"
+        elif "wall_seconds" in attrs:
             timing = (
                 f" ({attrs['wall_seconds']:.1f}s, compile {attrs.get('compile_seconds', 0):.1f}s)"
             )

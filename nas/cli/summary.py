@@ -37,6 +37,12 @@ def outcome_lines(experiment: Any, frame: pd.DataFrame) -> list[str]:
         lines.append(f"weights: {folder.resolve()}")
     where = ["--storage", store]
     lines += [f"best: {best_line(frame)}", *_front_line(frame)]
+    table = experiment.data_spec.table
+    if table is not None:
+        lines.append(
+            f"test: none: candidates were looked up in {table}, and what is reported is its "
+            "validation accuracy (no test split is used; nothing was trained)"
+        )
     commands = [
         ["nas", "trials", experiment.study, *where],
         ["nas", "report", experiment.study, *where, "--output", "report/"],
@@ -49,7 +55,12 @@ def outcome_lines(experiment: Any, frame: pd.DataFrame) -> list[str]:
     lines.append("next:")
     lines += [f"  {shlex.join(command)}" for command in commands]
     if done and len(commands) < 3:
-        lines.append("  (no nas export: the best trial's weights were not kept)")
+        why = (
+            "the best trial is a table lookup, with no trained weights"
+            if table
+            else "the best trial's weights were not kept"
+        )
+        lines.append(f"  (no nas export: {why})")
     return lines
 
 

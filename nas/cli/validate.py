@@ -65,6 +65,7 @@ def _lines(preview: Any) -> list[str]:
         f"e.g. {continuous[0]})"
     )
     objectives = ", ".join(f"{metric} ({direction})" for metric, direction in exp.objectives)
+    table = exp.data_spec.table
     budget = [f"{exp.trials:,} trials" if exp.trials is not None else ""]
     budget.append(f"timeout {exp.timeout:g} s" if exp.timeout is not None else "")
     limits = [
@@ -78,10 +79,9 @@ def _lines(preview: Any) -> list[str]:
     lines = [
         f"{exp.path}: valid experiment; study {exp.study!r} in {shown_url(exp.storage)}",
         f"space: {exp.space_path} ({exp.space.name!r}, {exp.space.input_kind} input): {candidates}",
-        f"dataset: {data.name} (input {data.input_shape}, {data.num_classes} classes; "
-        f"{len(data.y_train):,} train, {len(data.y_val):,} validation, "
-        f"{len(data.y_test):,} test examples): shapes fit every candidate",
-        f"objectives: {objectives}; {exp.training.epochs} epochs per trial",
+        _dataset_line(exp, data),
+        f"objectives: {objectives}; "
+        + ("looked up, not trained" if table else f"{exp.training.epochs} epochs per trial"),
         f"sampler: {_algorithm(exp.sampler)}; pruner: {_algorithm(exp.pruner)}; seed {exp.seed}",
         f"budget: {' and '.join(b for b in budget if b)} (counted trials in the study)",
         f"execution: {exp.execution.workers} worker(s) at a time",
@@ -113,3 +113,22 @@ def _sample(console: Console, preview: Any) -> None:
     exp = preview.experiment
     console.print("sampled candidate:")
     console.print_json(json.dumps(exp.sample(RandomSuggest(exp.seed)).to_dict()))
+
+
+def _dataset_line(exp: Any, data: Any) -> str:
+    spec = exp.data_spec
+    if spec.table is not None:
+        value = {
+            "mean": "its mean validation accuracy over the table's seeds",
+            "per_seed": "one seed's validation accuracy per query, drawn from the seed",
+        }[spec.lookup]
+        return (
+            f"dataset: {spec.table}, a benchmark table (input {data.input_shape}, "
+            f"{data.num_classes} classes): every candidate is looked up ({value}), "
+            "not trained; no test split"
+        )
+    return (
+        f"dataset: {data.name} (input {data.input_shape}, {data.num_classes} classes; "
+        f"{len(data.y_train):,} train, {len(data.y_val):,} validation, "
+        f"{len(data.y_test):,} test examples): shapes fit every candidate"
+    )

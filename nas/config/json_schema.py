@@ -23,7 +23,7 @@ from nas.config.schema import (
     TOP_KEYS,
     TRAINING_KEYS,
 )
-from nas.data import BUILTINS, SPEC_KEYS
+from nas.data import BUILTINS, LOOKUPS, SPEC_KEYS, TABLES
 from nas.metrics import DIRECTIONS, OBJECTIVES
 from nas.model import OPTIMIZERS
 from nas.space import DIALECT
@@ -79,16 +79,26 @@ def _algorithm(names: tuple[str, ...], what: str) -> dict[str, Any]:
 
 def _dataset() -> dict[str, Any]:
     by_name = {"name": {"enum": list(BUILTINS)}}
+    by_table = {"name": {"enum": list(TABLES)}, "lookup": {"enum": list(LOOKUPS)}}
     fraction = {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1}
     by_path = {"path": TEXT, "label": TEXT, "test_path": _nullable(TEXT), "test_fraction": fraction}
-    assert set(by_name) | set(by_path) == set(SPEC_KEYS)
+    assert set(by_name) | set(by_table) | set(by_path) == set(SPEC_KEYS)
     return {
-        "description": "a built-in dataset, or a data file (.npz, .csv, .parquet)",
+        "description": (
+            "a built-in dataset, a benchmark table (nb201/...: looked up, not trained), "
+            "or a data file (.npz, .csv, .parquet)"
+        ),
         "anyOf": [
-            {"enum": list(BUILTINS)},
+            {"enum": [*BUILTINS, *TABLES]},
             {
                 "type": "object",
                 "properties": by_name,
+                "required": ["name"],
+                "additionalProperties": False,
+            },
+            {
+                "type": "object",
+                "properties": by_table,
                 "required": ["name"],
                 "additionalProperties": False,
             },
@@ -99,6 +109,20 @@ def _dataset() -> dict[str, Any]:
                 "additionalProperties": False,
             },
         ],
+    }
+
+
+def _table_dataset() -> dict[str, Any]:
+    """A dataset spec naming a benchmark table."""
+    return {
+        "anyOf": [
+            {"enum": list(TABLES)},
+            {
+                "type": "object",
+                "properties": {"name": {"enum": list(TABLES)}},
+                "required": ["name"],
+            },
+        ]
     }
 
 
@@ -166,7 +190,14 @@ def experiment_schema() -> dict[str, Any]:
         **_section(
             properties,
             TOP_KEYS,
-            required=["study", "space", "dataset", "training", "objectives"],
+            required=["study", "space", "dataset", "objectives"],
             anyOf=[{"required": ["trials"]}, {"required": ["timeout"]}],
+            # A benchmark table is looked up, not trained: training is left out there and
+            # required everywhere else.
+            **{
+                "if": {"properties": {"dataset": _table_dataset()}, "required": ["dataset"]},
+                "then": {"not": {"required": ["training"]}},
+                "else": {"required": ["training"]},
+            },
         ),
     }

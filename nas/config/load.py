@@ -15,14 +15,17 @@ Format (paths relative to the file's folder; defaults in brackets)::
 
     study: NAME                     # required: the Optuna study name
     space: FILE                     # required: the search space file
-    dataset: SPEC                   # required: see nas.data.datasets
+    dataset: SPEC                   # required: see nas.data.datasets; nb201/... is a
+                                    # benchmark table (nas.data.tables): candidates of
+                                    # search_spaces/nb201.yaml are looked up, not trained
     validation_fraction: F          # in (0, 1) [0.2]
     training: {epochs: N, eval_batch_size: N [512],
                optimizer, learning_rate, weight_decay, batch_size}   # fixed values, optional
+                                    # (required, but left out with a benchmark table)
     objectives: {METRIC: maximize|minimize, ...}   # in order; METRIC in nas.metrics.OBJECTIVES
     constraints: {max_params: N, max_flops: N}     # optional hard limits
     sampler: NAME | {name: NAME, OPTION: VALUE}    # SAMPLERS [tpe]; options:
-             # evolution: population [20] >= 2, tournament [population // 4, >= 2] <= population
+             # evolution: population [20] >= 2, tournament [population // 2, >= 2] <= population
              # local_search: restarts >= 0 [unbounded]; other samplers: Optuna's arguments
     pruner: NAME | {name: NAME, OPTION: VALUE}     # PRUNERS [none]; one per-epoch objective
     trials: N                       # finished trials wanted; and/or
@@ -44,7 +47,7 @@ from typing import Any
 from nas.checks import did_you_mean, key_text
 from nas.config.fields import Check, brief
 from nas.config.overrides import apply_overrides, environment_address
-from nas.config.rules import check_rules
+from nas.config.rules import check_rules, check_table_rules
 from nas.config.schema import (
     ARTIFACT_KEYS,
     CONSTRAINT_KEYS,
@@ -110,15 +113,14 @@ def load_experiment(path: str | Path, overrides: Mapping[str, Any] | None = None
         lambda: _space_path(check.required(data, "space", "the search space file"), check)
     )
     dataset = part(lambda: check.required(data, "dataset", "a built-in name or {path: <file>}"))
+    spec = FAILED
     if dataset is not FAILED:
-        part(lambda: parse_spec(dataset, source=path, base_dir=path.parent))
+        spec = part(lambda: parse_spec(dataset, source=path, base_dir=path.parent))
     values = {
         "validation_fraction": lambda: check.number(
             data.get("validation_fraction", 0.2), "validation_fraction", 0, high=1, open_=True
         ),
-        "training": lambda: _training(
-            check.required(data, "training", "a mapping with epochs"), check
-        ),
+        "training": lambda: _training_of(data, spec, check),
         "objectives": lambda: _objectives(
             check.required(data, "objectives", "metric: direction"), check
         ),
@@ -144,6 +146,7 @@ def load_experiment(path: str | Path, overrides: Mapping[str, Any] | None = None
         space = part(lambda: load_space(space_path))
     problems.raise_any()
     check_rules(fields["sampler"], fields["pruner"], fields["objectives"], space, path)
+    check_table_rules(spec, fields["pruner"], fields["objectives"], space, path)
     return Experiment(
         path=path, study=study, space_path=space_path, space=space, dataset=dataset, **fields
     )
@@ -185,6 +188,20 @@ def _training(value: Any, check: Check) -> TrainingSection:
         ),
         batch_size=check.integer(data.get("batch_size"), "training.batch_size", 1, optional=True),
     )
+
+
+def _training_of(data: Mapping[str, Any], spec: Any, check: Check) -> TrainingSection:
+    """The ``training`` section; a search looked up in a benchmark table trains nothing, so
+    there it is left out (and refused if given)."""
+    if spec is FAILED or spec.table is None:
+        return _training(check.required(data, "training", "a mapping with epochs"), check)
+    if "training" in data:
+        raise check.fail(
+            "training",
+            f"{spec.table} is a benchmark table: candidates are looked up, not trained "
+            "(its values are of 200 epochs); leave training out",
+        )
+    return TrainingSection(epochs=1)
 
 
 def _objectives(value: Any, check: Check) -> tuple[tuple[str, str], ...]:

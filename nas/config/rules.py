@@ -7,15 +7,17 @@ Checked without Optuna; whether Optuna accepts each algorithm's options is
 from __future__ import annotations
 
 import importlib.util
+import json
 from pathlib import Path
 from typing import Any
 
 from nas.checks import short
 from nas.config.fields import Check
 from nas.config.schema import DEFAULT_POPULATION, SAMPLER_OPTIONS
+from nas.data import TABLE_OPS, DataSpec, table_cell
 from nas.errors import SpecError
-from nas.metrics import EPOCH_OBJECTIVES
-from nas.space import Space
+from nas.metrics import EPOCH_OBJECTIVES, TABLE_OBJECTIVES, TABLE_ONLY_OBJECTIVES
+from nas.space import RandomSuggest, Space
 
 # Samplers whose Optuna implementation imports extra packages only once sampling starts.
 SAMPLER_PACKAGES = {"gp": ("torch", "scipy"), "cmaes": ("cmaes",)}
@@ -97,3 +99,92 @@ def check_sampler_options(name: str, options: dict[str, Any], path: Path) -> Non
             "sampler.tournament",
             f"must be at most the population ({population}), got {options['tournament']}",
         )
+
+
+TABLE_SPACE_SAMPLES = 64
+"""Candidates drawn to check that a space is the table's (each edge takes every op in them,
+for the fixed seeds used, and nothing else varies)."""
+TABLE_CARDINALITY = len(TABLE_OPS) ** 6
+
+
+def check_table_rules(
+    spec: DataSpec,
+    pruner: tuple[str, dict[str, Any]],
+    objectives: tuple[tuple[str, str], ...],
+    space: Space,
+    path: Path,
+) -> None:
+    """The rules of a search looked up in a benchmark table (``spec.table``), or of one
+    that is not: objectives only a table knows (``latency``, ``model_size``) need one.
+
+    With a table: ``SpecError(path, "objectives.NAME", ...)`` for an objective the table
+    cannot answer; ``SpecError(path, "pruner", ...)`` for a pruner (a lookup has no epochs);
+    ``SpecError(path, "space", ...)`` unless the space is NAS-Bench-201's cell space: its
+    candidates share one 4-node cell over their normal cells, whose six edges each draw one
+    of the five table ops, and nothing else varies (:data:`TABLE_CARDINALITY` candidates).
+    """
+    names = [metric for metric, _ in objectives]
+    if spec.table is None:
+        for metric in names:
+            if metric in TABLE_ONLY_OBJECTIVES:
+                raise SpecError(
+                    path,
+                    f"objectives.{metric}",
+                    "only a benchmark table knows it (dataset: nb201/...); a trained "
+                    "candidate reports val_accuracy, val_loss, n_params, flops, train_seconds",
+                )
+        return
+    for metric in names:
+        if metric not in TABLE_OBJECTIVES:
+            raise SpecError(
+                path,
+                f"objectives.{metric}",
+                f"not known to a table lookup ({spec.table}); objectives there are one of "
+                f"{list(TABLE_OBJECTIVES)}",
+            )
+    if pruner[0] != "none":
+        raise SpecError(
+            path,
+            "pruner",
+            f"{spec.table} answers each candidate at once, with no epochs to prune at; "
+            "use pruner: none",
+        )
+    problem = not_table_space(space)
+    if problem:
+        raise SpecError(
+            path,
+            "space",
+            f"{spec.table} holds NAS-Bench-201's cells only, and {short(space.name)} is not "
+            f"that space: {problem}; use search_spaces/nb201.yaml",
+        )
+
+
+def not_table_space(space: Space) -> str | None:
+    """Why ``space`` is not NAS-Bench-201's cell space (see :func:`check_table_rules`),
+    or ``None``."""
+    if space.input_kind != "image":
+        return f"its input is {space.input_kind}, not image"
+    edges: list[set[str]] = [set() for _ in range(6)]
+    rest = set()
+    for k in range(TABLE_SPACE_SAMPLES):
+        arch = space.sample(RandomSuggest(k))
+        try:
+            ops = table_cell(arch)
+        except ValueError as err:
+            return str(err)
+        for edge, op in zip(edges, ops, strict=True):
+            edge.add(op)
+        data = arch.to_dict()
+        for layer in data["layers"]:
+            if layer["type"] == "cell" and tuple(layer["ops"]) == ops:
+                layer["ops"] = None
+        rest.add(json.dumps(data, sort_keys=True))
+    if len(rest) > 1:
+        return "it searches more than the cell's operations"
+    fixed = [i for i, edge in enumerate(edges) if len(edge) < len(TABLE_OPS)]
+    if fixed or space.cardinality() != TABLE_CARDINALITY:
+        return (
+            f"it has {space.cardinality()} candidates, not {TABLE_CARDINALITY} (every edge "
+            f"of the cell drawing each of {', '.join(TABLE_OPS)})"
+        )
+    return None

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nas.data import Dataset, load_dataset
+from nas.data import Dataset, DataSpec, load_dataset, parse_spec
 from nas.model import Architecture
 from nas.space import OPTIMIZER_ATTRS, Space, Suggest
 
@@ -143,6 +143,12 @@ class Experiment:
     storage: str
     execution: ExecutionSection
     artifacts: ArtifactsSection
+
+    @property
+    def data_spec(self) -> DataSpec:
+        """The checked dataset spec (its ``table`` set where candidates are looked up in a
+        benchmark table rather than trained)."""
+        return parse_spec(self.dataset, source=self.path, base_dir=self.path.parent)
 
     def load_data(self, seed: int | None = None) -> Dataset:
         """The dataset in the space's input kind, its validation split drawn with ``seed``

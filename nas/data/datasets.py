@@ -27,6 +27,7 @@ from nas.data.labels import encode_labels
 from nas.data.raw import KINDS, Shape, frozen
 from nas.data.specs import is_fraction, parse_spec, read_spec
 from nas.data.splits import stratified_split
+from nas.data.tables import TABLES
 from nas.errors import SpecError
 
 
@@ -86,7 +87,10 @@ def load_dataset(
         raise SpecError(
             source, "validation_fraction", f"must be a number in (0, 1), got {short(val_fraction)}"
         )
-    raw = read_spec(parse_spec(spec, source=source, base_dir=base_dir), source)
+    parsed = parse_spec(spec, source=source, base_dir=base_dir)
+    if parsed.table is not None:
+        return table_dataset(parsed.table, kind, source)
+    raw = read_spec(parsed, source)
     if kind not in raw.views:
         offered = ", ".join(f"{k} {shape}" for k, shape in raw.views.items())
         raise SpecError(
@@ -119,4 +123,31 @@ def load_dataset(
         y_test=frozen(y_test),
         num_classes=len(class_names),
         class_names=class_names,
+    )
+
+
+def table_dataset(name: str, kind: str, source: str | Path) -> Dataset:
+    """The stand-in :class:`Dataset` of benchmark table ``name`` (:mod:`nas.data.tables`): no
+    examples, only the shape of one image and the classes of the data the table's networks
+    were trained on, so that a candidate's size can be counted. Only an ``image`` space
+    reads it (:class:`SpecError` otherwise)."""
+    info = TABLES[name]
+    if kind != "image":
+        raise SpecError(
+            source,
+            "dataset",
+            f"{name} is a table of image networks (input {info.input_shape}); pick an image "
+            f"space (search_spaces/nb201.yaml), not a {kind} one",
+        )
+    x, y = frozen(np.zeros((0, *info.input_shape), np.float32)), frozen(np.zeros(0, np.int32))
+    return Dataset(
+        name=name,
+        x_train=x,
+        y_train=y,
+        x_val=x,
+        y_val=y,
+        x_test=x,
+        y_test=y,
+        num_classes=info.num_classes,
+        class_names=tuple(str(k) for k in range(info.num_classes)),
     )

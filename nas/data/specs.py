@@ -16,16 +16,20 @@ from nas.data.builtin import BUILTINS, load_builtin
 from nas.data.files import SUFFIXES, TABLE_SUFFIXES, load_npz, load_tables
 from nas.data.raw import RawData
 from nas.data.splits import DEFAULT_TEST_FRACTION
+from nas.data.tables import LOOKUPS, TABLES, is_table
 from nas.errors import SpecError
 
-SPEC_KEYS = ("name", "path", "label", "test_path", "test_fraction")
+SPEC_KEYS = ("name", "path", "label", "test_path", "test_fraction", "lookup")
 
 
 @dataclass(frozen=True)
 class DataSpec:
-    """A checked dataset spec: a built-in ``name``, or an absolute data file ``path``.
+    """A checked dataset spec: a built-in ``name`` (a benchmark table's among them, see
+    :mod:`nas.data.tables`), or an absolute data file ``path``.
 
-    ``label``, ``test_path`` and ``test_fraction`` apply to csv/parquet tables only.
+    ``label``, ``test_path`` and ``test_fraction`` apply to csv/parquet tables only;
+    ``lookup`` (one of :data:`~nas.data.tables.LOOKUPS`) to a benchmark table only, and is
+    ``None`` for every other spec.
     """
 
     name: str | None = None
@@ -33,6 +37,12 @@ class DataSpec:
     label: str | None = None
     test_path: Path | None = None
     test_fraction: float = DEFAULT_TEST_FRACTION
+    lookup: str | None = None
+
+    @property
+    def table(self) -> str | None:
+        """The benchmark table this spec names, or ``None``."""
+        return self.name if self.lookup is not None else None
 
 
 def parse_spec(
@@ -44,6 +54,8 @@ def parse_spec(
     files exist. Raises :class:`SpecError` with a ``dataset...`` field.
     """
     if isinstance(spec, str):
+        if is_table(spec):
+            return DataSpec(name=_table_name(spec, source, "dataset"), lookup="mean")
         return DataSpec(name=_builtin_name(spec, source, "dataset"))
     if not isinstance(spec, Mapping):
         raise SpecError(
@@ -62,6 +74,12 @@ def parse_spec(
         )
     if ("name" in spec) == ("path" in spec):
         raise SpecError(source, "dataset", "give exactly one of 'name' (built-in) or 'path'")
+    if "name" in spec and is_table(spec["name"]):
+        return _table_spec(spec, source)
+    if "lookup" in spec:
+        raise SpecError(
+            source, "dataset.lookup", f"applies only to a benchmark table ({', '.join(TABLES)})"
+        )
     if "name" in spec:
         extra = sorted(key for key in spec if key != "name")
         if extra:
@@ -125,6 +143,40 @@ def _builtin_name(name: Any, source: str | Path, field: str) -> str:
             field,
             f"unknown built-in dataset {short(name)}; known: {', '.join(BUILTINS)} "
             f"(for a file write {{path: <file>}})" + did_you_mean(name, BUILTINS),
+        )
+    return name
+
+
+def _table_spec(spec: Mapping[str, Any], source: str | Path) -> DataSpec:
+    """``{name: nb201/..., lookup: mean|per_seed}``, checked."""
+    name = _table_name(spec["name"], source, "dataset.name")
+    for key in ("label", "test_path", "test_fraction"):
+        if key in spec:
+            raise SpecError(
+                source,
+                f"dataset.{key}",
+                f"a benchmark table has no examples or test split: {name} answers each "
+                "candidate with its validation accuracy (the search reports no test accuracy)",
+            )
+    lookup = spec.get("lookup", "mean")
+    if lookup not in LOOKUPS:
+        raise SpecError(
+            source,
+            "dataset.lookup",
+            f"must be one of {', '.join(LOOKUPS)} (the mean over the table's seeds, or one "
+            f"seed's value per query drawn from the search's seed), got {short(lookup)}"
+            + did_you_mean(lookup, LOOKUPS),
+        )
+    return DataSpec(name=name, lookup=lookup)
+
+
+def _table_name(name: str, source: str | Path, field: str) -> str:
+    if name not in TABLES:
+        raise SpecError(
+            source,
+            field,
+            f"unknown benchmark table {short(name)}; known: {', '.join(TABLES)}"
+            + did_you_mean(name, TABLES),
         )
     return name
 

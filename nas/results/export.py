@@ -155,6 +155,14 @@ def _weights_name(frame: pd.DataFrame, row: pd.Series, number: int, study: str) 
                 f"the file name the search writes (trial_{number}.msgpack); not reading it"
             )
         return name
+    table = row.get("table")
+    if isinstance(table, str):
+        # Text from the store: shown quoted, as data.
+        raise ExportError(
+            f"trial {number} of {study} was looked up in the benchmark table {table!r}, not "
+            "trained: it has no weights to export; train the architecture on real data to "
+            "export it"
+        )
     done = frame[frame["state"] == "COMPLETE"]
     kept = [
         int(r.number) for r in done.itertuples() if isinstance(getattr(r, "weights", None), str)

@@ -233,8 +233,12 @@ def describe_algorithms(experiment: Experiment) -> str:
     if experiment.timeout is not None:
         budget.append(f"{experiment.timeout:g} s")
     parts.append(" or ".join(budget) or "no budget")
-    epochs = experiment.training.epochs
-    parts.append(f"{epochs} epoch{'' if epochs == 1 else 's'}")
+    spec = experiment.data_spec
+    if spec.table is not None:
+        parts.append(f"looked up in {spec.table} ({spec.lookup}), not trained")
+    else:
+        epochs = experiment.training.epochs
+        parts.append(f"{epochs} epoch{'' if epochs == 1 else 's'}")
     return " · ".join(parts)
 
 

@@ -16,7 +16,7 @@ from optuna.trial import FrozenTrial, TrialState
 from nas.config import Constraints, Experiment
 from nas.data import Dataset
 from nas.errors import SpecError
-from nas.model import Architecture, ShapeError, model_stats
+from nas.model import Architecture, ShapeError, forward_flops, model_stats
 from nas.space import RandomSuggest
 
 FEASIBILITY_SAMPLES = 200
@@ -27,6 +27,29 @@ coming back to finished candidates (a finite space nearly exhausted, or a sample
 converged), and each such proposal is recorded as a trial."""
 
 
+def counted_sizes(experiment: Experiment) -> tuple[str, ...]:
+    """The sizes a search counts for each candidate before it is evaluated: ``n_params`` and
+    ``flops``; in a search looked up in a benchmark table, ``n_params`` only where an
+    objective or constraint names it, as counting parameters traces the network (about a
+    second for an NB201 network on a CPU, far longer than the lookup), while FLOPs are
+    counted from the layer plan in a millisecond."""
+    if experiment.data_spec.table is None:
+        return ("n_params", "flops")
+    wanted = experiment.constraints.max_params is not None or any(
+        name == "n_params" for name, _ in experiment.objectives
+    )
+    return ("n_params", "flops") if wanted else ("flops",)
+
+
+def candidate_sizes(arch: Architecture, data: Dataset, names: tuple[str, ...]) -> dict[str, int]:
+    """The sizes ``names`` (of :func:`counted_sizes`) of ``arch`` on ``data``; raises
+    :class:`~nas.model.ShapeError` where it cannot be built."""
+    if "n_params" in names:
+        stats = model_stats(arch, data.input_shape, data.num_classes)
+        return {"n_params": stats.n_params, "flops": stats.flops}
+    return {"flops": forward_flops(arch, data.input_shape, data.num_classes)}
+
+
 def violation(sizes: dict[str, int], constraints: Constraints) -> str | None:
     """Why a candidate of these sizes breaks the hard constraints, or ``None``."""
     for name, limit in (("n_params", constraints.max_params), ("flops", constraints.max_flops)):
@@ -35,13 +58,15 @@ def violation(sizes: dict[str, int], constraints: Constraints) -> str | None:
     return None
 
 
-def unfit(arch: Architecture, data: Dataset, constraints: Constraints) -> str | None:
-    """Why ``arch`` cannot be trained on ``data`` under ``constraints``, or ``None``."""
+def unfit(
+    arch: Architecture, data: Dataset, constraints: Constraints, sizes: tuple[str, ...]
+) -> str | None:
+    """Why ``arch`` cannot be trained on ``data`` under ``constraints``, or ``None``;
+    ``sizes`` are the ones the search counts (:func:`counted_sizes`)."""
     try:
-        stats = model_stats(arch, data.input_shape, data.num_classes)
+        return violation(candidate_sizes(arch, data, sizes), constraints)
     except ShapeError as err:
         return f"cannot be built: {err}"
-    return violation({"n_params": stats.n_params, "flops": stats.flops}, constraints)
 
 
 def check_feasible(experiment: Experiment, data: Dataset) -> None:
@@ -52,9 +77,10 @@ def check_feasible(experiment: Experiment, data: Dataset) -> None:
     returns at its first one, which is usually the first candidate drawn.
     """
     reasons = []
+    sizes = counted_sizes(experiment)
     for k in range(FEASIBILITY_SAMPLES):
         arch = experiment.sample(RandomSuggest(experiment.seed * FEASIBILITY_SAMPLES + k))
-        reason = unfit(arch, data, experiment.constraints)
+        reason = unfit(arch, data, experiment.constraints, sizes)
         if reason is None:
             return
         reasons.append(reason)

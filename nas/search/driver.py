@@ -39,12 +39,14 @@ from nas.config import Experiment
 from nas.data import Dataset
 from nas.execution import Executor, TrialJob, TrialOutcome
 from nas.metrics import EPOCH_METRICS
-from nas.model import ShapeError, model_stats
+from nas.model import ShapeError
 from nas.processes import process_name
 from nas.search.algorithms import OptunaSuggest
 from nas.search.candidates import (
     MAX_CONSECUTIVE_DUPLICATES,
+    candidate_sizes,
     check_feasible,
+    counted_sizes,
     duplicate_of,
     taken_by,
     tried_all,
@@ -132,6 +134,9 @@ class SearchDriver:
         # Why the search stopped before its target (None: it did not).
         self.stopped: str | None = None
         self.heartbeat = Heartbeat(self.study)
+        spec, self.sizes = experiment.data_spec, counted_sizes(experiment)
+        # Looked-up trials say so, and from which table in which mode.
+        self.table_attrs = {"table": spec.table, "table_lookup": spec.lookup} if spec.table else {}
 
     def run(self, factory: ExecutorFactory) -> SearchSummary:
         interrupted = False
@@ -222,10 +227,9 @@ class SearchDriver:
             if original is not None:
                 return self._skip_duplicate(trial, original, described)
         try:
-            stats = model_stats(arch, self.data.input_shape, self.data.num_classes)
+            sizes = candidate_sizes(arch, self.data, self.sizes)
         except ShapeError as err:
             return self._reject(trial, f"cannot be built: {err}", described)
-        sizes = {"n_params": stats.n_params, "flops": stats.flops}
         broken = violation(sizes, self.experiment.constraints)
         if broken:
             return self._reject(trial, broken, {**described, **sizes})
@@ -235,7 +239,7 @@ class SearchDriver:
             if original is not None:  # another driver took it at the same moment
                 return self._skip_duplicate(trial, original, {**described, **sizes})
         self.rejections = self.duplicates = 0
-        seed = self.experiment.seed * 100_003 + trial.number
+        seed = job_seed(self.experiment.seed, trial.number)
         self.in_flight[trial.number] = (trial, sizes, time.monotonic())
         self.heartbeat.trial_ids.add(trial_id(trial))
         attempt = int(trial.user_attrs.get("attempt", 0))
@@ -329,6 +333,7 @@ class SearchDriver:
             "wall_seconds": time.monotonic() - submitted,
             "epochs_run": len(outcome.history),
             "curves": json.dumps(outcome.history, separators=(",", ":")),
+            **self.table_attrs,
         }
         if outcome.reason:
             attrs["fail_reason" if outcome.state == "failed" else "prune_reason"] = outcome.reason
@@ -346,7 +351,7 @@ class SearchDriver:
             if not all(math.isfinite(v) for v in values):
                 state, values = TrialState.FAIL, None
                 attrs["fail_reason"] = "non-finite objective value"
-            elif self.experiment.artifacts.keep_weights != "none":
+            elif self.experiment.artifacts.keep_weights != "none" and outcome.variables is not None:
                 attrs["weights"] = save_weights(self.folder, trial.number, outcome.variables)
         intermediate = {}
         if self.report_metric is not None and not self.live_pruning:
@@ -374,6 +379,12 @@ class SearchDriver:
             # The store refused the write (seen once on SQLite: "database is locked").
             # Trials left running are this dead driver's: the next run recovers them.
             pass
+
+
+def job_seed(seed: int, number: int) -> int:
+    """The seed trial ``number`` of a search seeded ``seed`` trains with (or, in a table's
+    per-seed mode, draws its table seed with)."""
+    return seed * 100_003 + number
 
 
 def objective_value(name: str, outcome: TrialOutcome, sizes: dict[str, int]) -> float:

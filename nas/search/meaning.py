@@ -58,7 +58,8 @@ def meaning_of(experiment: Experiment, data: Dataset) -> dict[str, Any]:
             "n_train": len(data.x_train),
             "n_val": len(data.x_val),
             "n_test": len(data.x_test),
-            "content": content_digest(data),
+            # A table has no examples: its content is the package's table of that name.
+            "content": content_digest(data) if spec.table is None else spec.table,
         },
         "objectives": [list(pair) for pair in experiment.objectives],
         "training": {
@@ -74,6 +75,10 @@ def meaning_of(experiment: Experiment, data: Dataset) -> dict[str, Any]:
             "max_flops": experiment.constraints.max_flops,
         },
     }
+    if spec.table is not None:
+        # Mean and per-seed lookups give values of different meaning; the key is there only
+        # for tables, so that older studies' records stay equal to the ones made now.
+        record["dataset"]["lookup"] = spec.lookup
     return json.loads(json.dumps(record))
 
 

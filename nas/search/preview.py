@@ -13,8 +13,14 @@ from typing import Any
 from nas.config import Experiment
 from nas.data import Dataset
 from nas.errors import SpecError
-from nas.model import Architecture, ModelStats, ShapeError, model_stats
-from nas.search.candidates import FEASIBILITY_SAMPLES, hopeless, violation
+from nas.model import Architecture, ShapeError
+from nas.search.candidates import (
+    FEASIBILITY_SAMPLES,
+    candidate_sizes,
+    counted_sizes,
+    hopeless,
+    violation,
+)
 from nas.search.experiment import load_experiment
 from nas.space import RandomSuggest
 
@@ -61,24 +67,24 @@ def preview_search(
     params: list[int] = []
     flops: list[int] = []
     # Sizes depend only on the layers' shapes, which samples often share: each is traced once.
-    known: dict[str, ModelStats | ShapeError] = {}
+    known: dict[str, dict[str, int] | ShapeError] = {}
+    counted = counted_sizes(experiment)
     for k in range(samples):
         arch = experiment.sample(RandomSuggest(experiment.seed * FEASIBILITY_SAMPLES + k))
         signature = _shapes_key(arch)
         if signature not in known:
             try:
-                known[signature] = model_stats(arch, data.input_shape, data.num_classes)
+                known[signature] = candidate_sizes(arch, data, counted)
             except ShapeError as err:
                 known[signature] = err
-        stats = known[signature]
-        if isinstance(stats, ShapeError):
-            rejected.append(f"cannot be built: {stats}")
+        sizes = known[signature]
+        if isinstance(sizes, ShapeError):
+            rejected.append(f"cannot be built: {sizes}")
             continue
-        params.append(stats.n_params)
-        flops.append(stats.flops)
-        reason = violation(
-            {"n_params": stats.n_params, "flops": stats.flops}, experiment.constraints
-        )
+        if "n_params" in sizes:
+            params.append(sizes["n_params"])
+        flops.append(sizes["flops"])
+        reason = violation(sizes, experiment.constraints)
         if reason is not None:
             rejected.append(reason)
     return SearchPreview(

@@ -99,6 +99,7 @@ def test_shipped_set_is_complete():
         "digits_cells.yaml": ("digits-cells", "cells_small", "evolution", "none", 16),
         "mnist1d_cnn.yaml": ("mnist1d-cnn", "cnn1d", "tpe", "median", 20),
         "mnist1d_rnn.yaml": ("mnist1d-rnn", "rnn", "tpe", "median", 12),
+        "nb201_cifar10.yaml": ("nb201-cifar10", "nb201", "evolution", "none", 100),
     }
     found = {}
     for path in SHIPPED:
@@ -301,7 +302,7 @@ INVALID = [
     ("objectives-list", {"objectives": ["val_accuracy"]}, "objectives", "got a list"),
     ("unknown-metric", {"objectives": {"accuracy": "maximize"}}, "objectives.accuracy",
      "unknown metric; expected one of ['val_accuracy', 'val_loss', 'n_params', 'flops', "
-     "'train_seconds']"),
+     "'train_seconds', 'latency', 'model_size']"),
     ("bad-direction", {"objectives": {"val_accuracy": "max"}}, "objectives.val_accuracy",
      "unknown value 'max'; expected one of maximize, minimize"),
     ("unknown-sampler", {"sampler": "bayes"}, "sampler",
