@@ -64,9 +64,7 @@ def _section(properties: dict[str, Any], keys: tuple[str, ...], **extra: Any) ->
     return {"type": "object", "properties": properties, "additionalProperties": False, **extra}
 
 
-def _algorithm(
-    names: tuple[str, ...], what: str, own: dict[str, dict[str, int]]
-) -> dict[str, Any]:
+def _algorithm(names: tuple[str, ...], what: str, own: dict[str, dict[str, int]]) -> dict[str, Any]:
     """A name, or a mapping of a name and options; for the algorithms nas implements
     (``own``: name -> option -> minimum), exactly their options, integers >= the minimum."""
     mapping: dict[str, Any] = {
