@@ -12,7 +12,9 @@ scale, so that a front spanning orders of magnitude of parameters is spread even
 goes on if it ranks among the first ``n // eta`` of the ``n`` points (ties at the cut go on);
 while fewer than ``eta`` trials have reached the rung, it goes on if no other point there
 dominates it (Optuna's successive halving keeps the best one likewise, as it cannot pause a
-trial and promote it later). With one objective this is Optuna's successive halving.
+trial and promote it later). With one objective it decides as Optuna's successive halving
+(``min_resource`` ``min_epochs``, ``reduction_factor`` ``eta``), but for the two points
+above: no rung at the last epoch, and no failed trial among the competitors.
 
 Where the values come from: Optuna's ``Trial.report`` takes one value and is refused in
 multi-objective studies, so the driver writes a trial's epoch values with
@@ -37,6 +39,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 from nas.config import MO_ASHA_DEFAULTS
 from nas.metrics import BEFORE_TRAINING, EPOCH_OBJECTIVES
+from nas.store import storage_of, trial_id
 
 COMPETING = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING)
 RUNG_ATTR = "mo_asha:rung_{epoch}"
@@ -78,14 +81,15 @@ class MOASHAPruner(BasePruner):
         self.rungs = rung_epochs(min_epochs, eta, epochs)
 
     def record_epoch(
-        self, storage: BaseStorage, trial_id: int, epoch: int, metrics: Mapping[str, float]
+        self, storage: BaseStorage, storage_id: int, epoch: int, metrics: Mapping[str, float]
     ) -> None:
-        """Write what :meth:`prune` reads of a running trial's epoch ``epoch`` (1-based)."""
+        """Write what :meth:`prune` reads of epoch ``epoch`` (1-based) of the running trial
+        whose storage id is ``storage_id``."""
         first, *others = self.epoch_objectives
-        storage.set_trial_intermediate_value(trial_id, epoch, float(metrics[first]))
+        storage.set_trial_intermediate_value(storage_id, epoch, float(metrics[first]))
         if others and epoch in self.rungs:
             values = {m: float(metrics[m]) for m in others}
-            storage.set_trial_system_attr(trial_id, VALUES_ATTR.format(epoch=epoch), values)
+            storage.set_trial_system_attr(storage_id, VALUES_ATTR.format(epoch=epoch), values)
 
     def prune(self, study: optuna.Study, trial: FrozenTrial) -> bool:
         """Whether ``trial``, whose last intermediate step is an epoch just recorded with
@@ -98,7 +102,7 @@ class MOASHAPruner(BasePruner):
         if not all(math.isfinite(v) for v in point):
             return True
         key = RUNG_ATTR.format(epoch=epoch)
-        study._storage.set_trial_system_attr(trial._trial_id, key, point)
+        storage_of(study).set_trial_system_attr(trial_id(trial), key, point)
         others = [
             t.system_attrs[key]
             for t in study.get_trials(deepcopy=False, states=COMPETING)
