@@ -27,6 +27,10 @@ TABLE_ONLY_OBJECTIVES = ("latency", "model_size")
 EPOCH_OBJECTIVES = ("val_accuracy", "val_loss")
 """Objectives reported after every epoch: the only ones a pruner can act on."""
 
+BEFORE_TRAINING = ("n_params", "flops")
+"""Objectives known before training (a candidate's size): a multi-objective pruner ranks on
+them together with the epoch objectives."""
+
 EPOCH_METRICS = ("val_accuracy", "val_loss", "train_loss")
 """What every epoch of a trial reports (its learning curves)."""
 

@@ -18,7 +18,9 @@ from nas.config.schema import (
     EXECUTION_KEYS,
     KEEP_WEIGHTS,
     MAX_SEED,
+    PRUNER_OPTIONS,
     PRUNERS,
+    SAMPLER_OPTIONS,
     SAMPLERS,
     TOP_KEYS,
     TRAINING_KEYS,
@@ -62,18 +64,33 @@ def _section(properties: dict[str, Any], keys: tuple[str, ...], **extra: Any) ->
     return {"type": "object", "properties": properties, "additionalProperties": False, **extra}
 
 
-def _algorithm(names: tuple[str, ...], what: str) -> dict[str, Any]:
+def _algorithm(names: tuple[str, ...], what: str, own: dict[str, dict[str, int]]) -> dict[str, Any]:
+    """A name, or a mapping of a name and options; for the algorithms nas implements
+    (``own``: name -> option -> minimum), exactly their options, integers >= the minimum."""
+    mapping: dict[str, Any] = {
+        "type": "object",
+        "properties": {"name": {"enum": list(names)}},
+        "required": ["name"],
+        "not": {"required": ["seed"]},
+    }
+    rules = [
+        {
+            "if": {"properties": {"name": {"const": name}}},
+            "then": {
+                "properties": {
+                    "name": True,
+                    **{option: _integer(low) for option, low in options.items()},
+                },
+                "additionalProperties": False,
+            },
+        }
+        for name, options in own.items()
+    ]
+    if rules:
+        mapping["allOf"] = rules
     return {
         "description": f"{what}: a name, or {{name: NAME, OPTION: VALUE, ...}} (Optuna's options)",
-        "anyOf": [
-            {"enum": list(names)},
-            {
-                "type": "object",
-                "properties": {"name": {"enum": list(names)}},
-                "required": ["name"],
-                "not": {"required": ["seed"]},
-            },
-        ],
+        "anyOf": [{"enum": list(names)}, mapping],
     }
 
 
@@ -174,8 +191,8 @@ def experiment_schema() -> dict[str, Any]:
             "additionalProperties": {"enum": list(DIRECTIONS)},
         },
         "constraints": _nullable(constraints),
-        "sampler": _algorithm(SAMPLERS, "the Optuna sampler"),
-        "pruner": _algorithm(PRUNERS, "the Optuna pruner"),
+        "sampler": _algorithm(SAMPLERS, "the Optuna sampler", SAMPLER_OPTIONS),
+        "pruner": _algorithm(PRUNERS, "the Optuna pruner", PRUNER_OPTIONS),
         "trials": _integer(1, nullable=True),
         "timeout": _number(0, open_=True, nullable=True),
         "seed": _integer(0, MAX_SEED),

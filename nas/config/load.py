@@ -27,7 +27,8 @@ Format (paths relative to the file's folder; defaults in brackets)::
     sampler: NAME | {name: NAME, OPTION: VALUE}    # SAMPLERS [tpe]; options:
              # evolution: population [20] >= 2, tournament [population // 2, >= 2] <= population
              # local_search: restarts >= 0 [unbounded]; other samplers: Optuna's arguments
-    pruner: NAME | {name: NAME, OPTION: VALUE}     # PRUNERS [none]; one per-epoch objective
+    pruner: NAME | {name: NAME, OPTION: VALUE}     # PRUNERS [none]; one per-epoch objective,
+             # or mo_asha with several: eta [3] >= 2, min_epochs [1] >= 1, < training.epochs
     trials: N                       # finished trials wanted; and/or
     timeout: SECONDS
     seed: N                         # [0]
@@ -145,8 +146,16 @@ def load_experiment(path: str | Path, overrides: Mapping[str, Any] | None = None
         # The space file's own problems join the experiment's, each naming its file.
         space = part(lambda: load_space(space_path))
     problems.raise_any()
-    check_rules(fields["sampler"], fields["pruner"], fields["objectives"], space, path)
+    # A table's own rules first: with a table there are no epochs to prune at.
     check_table_rules(spec, fields["pruner"], fields["objectives"], space, path)
+    check_rules(
+        fields["sampler"],
+        fields["pruner"],
+        fields["objectives"],
+        space,
+        path,
+        epochs=fields["training"].epochs,
+    )
     return Experiment(
         path=path, study=study, space_path=space_path, space=space, dataset=dataset, **fields
     )

@@ -13,10 +13,10 @@ from typing import Any
 
 from nas.checks import short
 from nas.config.fields import Check
-from nas.config.schema import DEFAULT_POPULATION, SAMPLER_OPTIONS
+from nas.config.schema import DEFAULT_POPULATION, MO_ASHA_DEFAULTS, PRUNER_OPTIONS, SAMPLER_OPTIONS
 from nas.data import TABLE_OPS, DataSpec, table_cell
 from nas.errors import SpecError
-from nas.metrics import EPOCH_OBJECTIVES, TABLE_OBJECTIVES, TABLE_ONLY_OBJECTIVES
+from nas.metrics import BEFORE_TRAINING, EPOCH_OBJECTIVES, TABLE_OBJECTIVES, TABLE_ONLY_OBJECTIVES
 from nas.space import RandomSuggest, Space
 
 # Samplers whose Optuna implementation imports extra packages only once sampling starts.
@@ -30,15 +30,20 @@ def check_rules(
     objectives: tuple[tuple[str, str], ...],
     space: Space,
     path: Path,
+    *,
+    epochs: int,
 ) -> None:
     """Raise ``SpecError(path, "sampler" or "pruner", ...)`` where the algorithms cannot
-    search these objectives over this space: a single-objective sampler with several
-    objectives, ``grid`` over a continuous space, a sampler whose packages are missing, a
-    pruner with several objectives or with one not known per epoch, options for ``none``;
-    and, for the samplers nas implements, ``SpecError(path, "sampler.OPTION", ...)`` on an
-    unknown option or a bad value (:func:`check_sampler_options`)."""
+    search these objectives over this space (trained for ``epochs``): a single-objective
+    sampler with several objectives, ``grid`` over a continuous space, a sampler whose
+    packages are missing, an Optuna pruner with several objectives or with one not known per
+    epoch, options for ``none``, ``mo_asha`` with an objective it cannot rank on
+    (:func:`check_mo_asha`); and, for the samplers and the pruner nas implements,
+    ``SpecError(path, "sampler.OPTION" or "pruner.OPTION", ...)`` on an unknown option or a
+    bad value (:func:`check_options`)."""
     (sampler_name, sampler_options), (pruner_name, pruner_options) = sampler, pruner
     check_sampler_options(sampler_name, sampler_options, path)
+    check_options("pruner", pruner_name, pruner_options, PRUNER_OPTIONS, path)
     metrics = [metric for metric, _ in objectives]
     if sampler_name in SINGLE_OBJECTIVE_SAMPLERS and len(metrics) > 1:
         raise SpecError(
@@ -61,13 +66,15 @@ def check_rules(
         raise SpecError(
             path, "sampler", f"{sampler_name} needs the package(s) {missing}, not installed"
         )
-    if pruner_name != "none":
+    if pruner_name == "mo_asha":
+        check_mo_asha(pruner_options, metrics, path, epochs)
+    elif pruner_name != "none":
         if len(metrics) > 1:
             raise SpecError(
                 path,
                 "pruner",
                 f"Optuna pruners support one objective, got {len(metrics)} {metrics}; "
-                "use pruner: none",
+                "use pruner: mo_asha (successive halving on several objectives) or none",
             )
         if metrics[0] not in EPOCH_OBJECTIVES:
             raise SpecError(
@@ -80,19 +87,45 @@ def check_rules(
         raise SpecError(path, "pruner", "none takes no options")
 
 
+def check_mo_asha(options: dict[str, Any], metrics: list[str], path: Path, epochs: int) -> None:
+    """``mo_asha`` ranks at each rung on what is known there: every objective is an epoch
+    objective or a size known before training, at least one is an epoch objective, and the
+    first rung (``min_epochs``) comes before the last epoch."""
+    later = [m for m in metrics if m not in EPOCH_OBJECTIVES + BEFORE_TRAINING]
+    if later:
+        raise SpecError(
+            path,
+            "pruner",
+            f"mo_asha ranks trials on what is known when they reach a rung: the epoch "
+            f"objectives {list(EPOCH_OBJECTIVES)} and the sizes {list(BEFORE_TRAINING)}; "
+            f"{', '.join(later)} is only known after training; drop it or use pruner: none",
+        )
+    if not any(m in EPOCH_OBJECTIVES for m in metrics):
+        raise SpecError(
+            path,
+            "pruner",
+            f"the objectives {metrics} are all known before training, so there is nothing "
+            f"to prune on; add one of {list(EPOCH_OBJECTIVES)} or use pruner: none",
+        )
+    min_epochs = options.get("min_epochs", MO_ASHA_DEFAULTS["min_epochs"])
+    if min_epochs >= epochs:
+        raise SpecError(
+            path,
+            "pruner.min_epochs" if "min_epochs" in options else "pruner",
+            f"the first rung (min_epochs {min_epochs}) must come before the last epoch "
+            f"(training.epochs {epochs}), or no trial is ever pruned",
+        )
+
+
 def check_sampler_options(name: str, options: dict[str, Any], path: Path) -> None:
     """The options of ``evolution`` and ``local_search`` (``SAMPLER_OPTIONS``): each known
-    and an integer >= its minimum, and a tournament no larger than the population (default
-    ``DEFAULT_POPULATION``). Other samplers' options are Optuna's to check."""
-    minimums = SAMPLER_OPTIONS.get(name)
-    if minimums is None:
+    and an integer >= its minimum (:func:`check_options`), and a tournament no larger than
+    the population (default ``DEFAULT_POPULATION``). Other samplers' options are Optuna's to
+    check."""
+    check_options("sampler", name, options, SAMPLER_OPTIONS, path)
+    if name not in SAMPLER_OPTIONS:
         return
     check = Check(path)
-    for option, value in options.items():
-        field = f"sampler.{option}"
-        if option not in minimums:
-            raise check.fail(field, f"unknown option; {name} takes {', '.join(minimums)}")
-        check.integer(value, field, minimums[option])
     population = options.get("population", DEFAULT_POPULATION)
     if options.get("tournament", 0) > population:
         raise check.fail(
@@ -188,3 +221,24 @@ def not_table_space(space: Space) -> str | None:
             f"of the cell drawing each of {', '.join(TABLE_OPS)})"
         )
     return None
+
+
+def check_options(
+    field: str,
+    name: str,
+    options: dict[str, Any],
+    table: dict[str, dict[str, int]],
+    path: Path,
+) -> None:
+    """For an algorithm nas implements (a name in ``table``: option -> minimum), raise
+    ``SpecError(path, "FIELD.OPTION", ...)`` on an unknown option or a value that is not an
+    integer >= its minimum. Other algorithms' options are Optuna's to check."""
+    minimums = table.get(name)
+    if minimums is None:
+        return
+    check = Check(path)
+    for option, value in options.items():
+        where = f"{field}.{option}"
+        if option not in minimums:
+            raise check.fail(where, f"unknown option; {name} takes {', '.join(minimums)}")
+        check.integer(value, where, minimums[option])

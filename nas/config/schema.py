@@ -25,7 +25,11 @@ SAMPLER_OPTIONS = {
     "local_search": {"restarts": 0},
 }
 DEFAULT_POPULATION = 20
-PRUNERS = ("none", "median", "successive_halving", "hyperband")
+PRUNERS = ("none", "median", "successive_halving", "hyperband", "mo_asha")
+# Options of the pruner nas implements (nas.search.mo_asha), each an integer >= its minimum,
+# checked by nas.config.rules, and their defaults.
+PRUNER_OPTIONS = {"mo_asha": {"eta": 2, "min_epochs": 1}}
+MO_ASHA_DEFAULTS = {"eta": 3, "min_epochs": 1}
 KEEP_WEIGHTS = ("all", "best_k", "none")
 # Seeds go to NumPy's legacy generator inside Optuna, which takes 32-bit seeds.
 MAX_SEED = 2**32 - 1

@@ -20,6 +20,7 @@ from nas.config import DEFAULT_POPULATION, PRUNERS, SAMPLERS, Experiment
 from nas.errors import SpecError
 from nas.search.evolution import EvolutionSampler
 from nas.search.local_search import LocalSearchSampler
+from nas.search.mo_asha import MOASHAPruner
 
 
 class OptunaSuggest:
@@ -167,23 +168,31 @@ _SAMPLER_FACTORIES: dict[str, Callable[[int, dict[str, Any]], optuna.samplers.Ba
 assert set(_SAMPLER_FACTORIES) == set(SAMPLERS)
 
 
-def _median(options: dict[str, Any], epochs: int) -> optuna.pruners.BasePruner:
+Objectives = Sequence[tuple[str, str]]
+
+
+def _median(options: dict[str, Any], epochs: int, _: Objectives) -> optuna.pruners.BasePruner:
     options.setdefault("n_startup_trials", 5)
     options.setdefault("n_warmup_steps", max(1, epochs // 4))
     return optuna.pruners.MedianPruner(**options)
 
 
-def _hyperband(options: dict[str, Any], epochs: int) -> optuna.pruners.BasePruner:
+def _hyperband(options: dict[str, Any], epochs: int, _: Objectives) -> optuna.pruners.BasePruner:
     options.setdefault("min_resource", 1)
     options.setdefault("max_resource", epochs)
     return optuna.pruners.HyperbandPruner(**options)
 
 
-_PRUNER_FACTORIES: dict[str, Callable[[dict[str, Any], int], optuna.pruners.BasePruner]] = {
-    "none": lambda options, epochs: optuna.pruners.NopPruner(),
+_PRUNER_FACTORIES: dict[
+    str, Callable[[dict[str, Any], int, Objectives], optuna.pruners.BasePruner]
+] = {
+    "none": lambda options, epochs, objectives: optuna.pruners.NopPruner(),
     "median": _median,
-    "successive_halving": lambda options, epochs: optuna.pruners.SuccessiveHalvingPruner(**options),
+    "successive_halving": lambda options, epochs, objectives: (
+        optuna.pruners.SuccessiveHalvingPruner(**options)
+    ),
     "hyperband": _hyperband,
+    "mo_asha": lambda options, epochs, objectives: MOASHAPruner(objectives, epochs, **options),
 }
 assert set(_PRUNER_FACTORIES) == set(PRUNERS)
 
@@ -200,11 +209,14 @@ def make_sampler(name: str, options: dict[str, Any], seed: int) -> TrialSeeded:
     return TrialSeeded(_SAMPLER_FACTORIES[name](seed, dict(options)), seed)
 
 
-def make_pruner(name: str, options: dict[str, Any], epochs: int) -> optuna.pruners.BasePruner:
-    """The named pruner; steps are epochs (1-based). ``options`` override the defaults."""
+def make_pruner(
+    name: str, options: dict[str, Any], epochs: int, objectives: Objectives = ()
+) -> optuna.pruners.BasePruner:
+    """The named pruner; steps are epochs (1-based). ``options`` override the defaults.
+    ``objectives`` (``(metric, direction)`` pairs) are what ``mo_asha`` ranks on."""
     if name not in _PRUNER_FACTORIES:
         raise ValueError(f"unknown pruner {name!r}; expected one of {PRUNERS}")
-    return _PRUNER_FACTORIES[name](dict(options), epochs)
+    return _PRUNER_FACTORIES[name](dict(options), epochs, objectives)
 
 
 # Samplers that draw their first trials at random: the option that sets how many, its
@@ -294,7 +306,12 @@ def check_algorithms(experiment: Experiment) -> None:
         warnings.simplefilter("ignore")
         for field, build in (
             ("sampler", lambda: make_sampler(sampler, sampler_options, experiment.seed)),
-            ("pruner", lambda: make_pruner(pruner, pruner_options, experiment.training.epochs)),
+            (
+                "pruner",
+                lambda: make_pruner(
+                    pruner, pruner_options, experiment.training.epochs, experiment.objectives
+                ),
+            ),
         ):
             try:
                 build()

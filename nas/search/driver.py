@@ -55,6 +55,7 @@ from nas.search.candidates import (
 from nas.search.evaluation import evaluate_best
 from nas.search.executors import make_executor
 from nas.search.interrupts import sigterm_as_interrupt
+from nas.search.mo_asha import MOASHAPruner
 from nas.search.recovery import pending_orphans, recover_stale, requeue, requeue_unstarted
 from nas.search.reporter import NullReporter, Reporter, SearchSummary
 from nas.search.retention import prune_weight_files
@@ -118,8 +119,11 @@ class SearchDriver:
         self.report_metric = single if single in EPOCH_METRICS else None
         # Intermediate values go to the store as each epoch ends only where a pruner reads
         # them; otherwise all of a trial's are written with its result, in one transaction.
-        self.live_pruning = self.report_metric is not None and not isinstance(
-            self.study.pruner, optuna.pruners.NopPruner
+        # MO-ASHA takes its values its own way, as Optuna's report is single-objective.
+        self.mo_pruner = self.study.pruner if isinstance(self.study.pruner, MOASHAPruner) else None
+        self.live_pruning = self.mo_pruner is not None or (
+            self.report_metric is not None
+            and not isinstance(self.study.pruner, optuna.pruners.NopPruner)
         )
         # Set when the executor is ready (``run``): loading data, opening the store and
         # starting workers do not use up the time budget before any trial can start.
@@ -208,6 +212,11 @@ class SearchDriver:
         self.reporter.epoch(number, epoch, metrics)
         if not self.live_pruning:
             return False
+        if self.mo_pruner is not None:
+            self.mo_pruner.record_epoch(self.storage, trial_id(trial), epoch, metrics)
+            if epoch not in self.mo_pruner.rungs:
+                return False
+            return self.mo_pruner.prune(self.study, self.storage.get_trial(trial_id(trial)))
         trial.report(metrics[self.report_metric], epoch)
         return trial.should_prune()
 

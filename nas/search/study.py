@@ -54,7 +54,9 @@ def open_search_study(experiment: Experiment, data: Dataset) -> optuna.Study:
         storage=storage,
         directions=directions,
         sampler=make_sampler(sampler_name, sampler_options, experiment.seed),
-        pruner=make_pruner(pruner_name, pruner_options, experiment.training.epochs),
+        pruner=make_pruner(
+            pruner_name, pruner_options, experiment.training.epochs, experiment.objectives
+        ),
         load_if_exists=True,
     )
     meaning = meaning_of(experiment, data)

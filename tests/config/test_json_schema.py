@@ -50,6 +50,14 @@ def test_every_shipped_experiment_is_found_and_passes_the_schema():
         ({"sampler": "{name: tpe, n_startup_trials: 3}"}, ""),
         ({"dataset": "{name: digits}"}, "constraints: {max_params: 1000}\n"),
         ({}, "execution: {workers: 2, retrain_duplicates: true}\nartifacts:\n"),
+        (
+            {
+                "objectives": "{val_accuracy: maximize, n_params: minimize}",
+                "pruner": "{name: mo_asha, eta: 2, min_epochs: 1}",
+            },
+            "",
+        ),
+        ({"sampler": "{name: evolution, population: 4}"}, ""),
     ],
 )
 def test_files_the_loader_accepts_pass_the_schema(fields, body, tmp_path):
@@ -64,6 +72,9 @@ def test_files_the_loader_accepts_pass_the_schema(fields, body, tmp_path):
         ({"sampler": "annealing"}, ""),
         ({"sampler": "{name: tpe, seed: 3}"}, ""),
         ({"pruner": "{n_startup_trials: 3}"}, ""),
+        ({"pruner": "{name: mo_asha, eta: 1}"}, ""),
+        ({"pruner": "{name: mo_asha, reduction_factor: 3}"}, ""),
+        ({"sampler": "{name: evolution, size: 3}"}, ""),
         ({"trials": None}, ""),
         ({"trials": 0}, ""),
         ({"seed": -1}, ""),

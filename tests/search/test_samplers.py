@@ -87,7 +87,13 @@ def test_local_search_ends_the_search_at_its_last_local_optimum(tmp_path):
 
 @pytest.mark.parametrize(
     "pruner",
-    ["median", "{name: successive_halving, min_resource: 1}", "hyperband", "none"],
+    [
+        "median",
+        "{name: successive_halving, min_resource: 1}",
+        "hyperband",
+        "none",
+        "{name: mo_asha, eta: 2}",  # one objective: successive halving
+    ],
 )
 def test_pruner_runs_a_search(pruner, tmp_path):
     exp = load_experiment(
