@@ -38,7 +38,6 @@ from optuna.trial import TrialState
 from nas.config import Experiment
 from nas.data import Dataset
 from nas.execution import Executor, TrialJob, TrialOutcome
-from nas.metrics import EPOCH_METRICS
 from nas.model import ShapeError
 from nas.processes import process_name
 from nas.search.algorithms import OptunaSuggest
@@ -55,7 +54,7 @@ from nas.search.candidates import (
 from nas.search.evaluation import evaluate_best
 from nas.search.executors import make_executor
 from nas.search.interrupts import sigterm_as_interrupt
-from nas.search.mo_asha import MOASHAPruner
+from nas.search.pruning import EpochPruning
 from nas.search.recovery import pending_orphans, recover_stale, requeue, requeue_unstarted
 from nas.search.reporter import NullReporter, Reporter, SearchSummary
 from nas.search.retention import prune_weight_files
@@ -115,16 +114,7 @@ class SearchDriver:
         )
         self.folder = artifacts_dir(experiment.storage, experiment.study, experiment.artifacts.dir)
         self.objectives = [name for name, _ in experiment.objectives]
-        single = self.objectives[0] if len(self.objectives) == 1 else None
-        self.report_metric = single if single in EPOCH_METRICS else None
-        # Intermediate values go to the store as each epoch ends only where a pruner reads
-        # them; otherwise all of a trial's are written with its result, in one transaction.
-        # MO-ASHA takes its values its own way, as Optuna's report is single-objective.
-        self.mo_pruner = self.study.pruner if isinstance(self.study.pruner, MOASHAPruner) else None
-        self.live_pruning = self.mo_pruner is not None or (
-            self.report_metric is not None
-            and not isinstance(self.study.pruner, optuna.pruners.NopPruner)
-        )
+        self.pruning = EpochPruning(self.study, self.objectives)
         # Set when the executor is ready (``run``): loading data, opening the store and
         # starting workers do not use up the time budget before any trial can start.
         self.deadline = math.inf
@@ -210,15 +200,7 @@ class SearchDriver:
     def _on_epoch(self, number: int, epoch: int, metrics: dict[str, float]) -> bool:
         trial = self.in_flight[number][0]
         self.reporter.epoch(number, epoch, metrics)
-        if not self.live_pruning:
-            return False
-        if self.mo_pruner is not None:
-            self.mo_pruner.record_epoch(self.storage, trial_id(trial), epoch, metrics)
-            if epoch not in self.mo_pruner.rungs:
-                return False
-            return self.mo_pruner.prune(self.study, self.storage.get_trial(trial_id(trial)))
-        trial.report(metrics[self.report_metric], epoch)
-        return trial.should_prune()
+        return self.pruning.should_stop(trial, epoch, metrics)
 
     def _submit_next(self, executor: Executor) -> bool:
         with warnings.catch_warnings():
@@ -363,10 +345,9 @@ class SearchDriver:
             elif self.experiment.artifacts.keep_weights != "none" and outcome.variables is not None:
                 attrs["weights"] = save_weights(self.folder, trial.number, outcome.variables)
         intermediate = {}
-        if self.report_metric is not None and not self.live_pruning:
-            intermediate = {
-                int(row["epoch"]): float(row[self.report_metric]) for row in outcome.history
-            }
+        metric = self.pruning.report_metric
+        if metric is not None and not self.pruning.live:
+            intermediate = {int(row["epoch"]): float(row[metric]) for row in outcome.history}
         write_trial(self.storage, trial_id(trial), attrs, intermediate)
         frozen = self.study.tell(trial, values, state=state)
         self.new_trials += 1
