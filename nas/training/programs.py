@@ -213,6 +213,7 @@ class ProgramCompiler:
         run_flops = training_flops(flops, steps * batch, self.epochs)
         backend = jax.default_backend()
         k = steps_per_call(arch, backend, steps)
+        recurrent = any(layer.type == "recurrent" for layer in arch.layers)
         state = (
             (flat_shape, _extra(variables_shape)),
             opt_shape,
@@ -236,7 +237,8 @@ class ProgramCompiler:
         # Python still lowers the evaluation program.
         with ThreadPoolExecutor(max_workers=1) as pool:
             train_future = pool.submit(
-                train_lowered.compile, compiler_options=compiler_options(backend, run_flops)
+                train_lowered.compile,
+                compiler_options=compiler_options(backend, run_flops, recurrent=recurrent),
             )
             eval_batch = self._eval_batch(
                 arch,
@@ -244,7 +246,7 @@ class ProgramCompiler:
                 input_shape,
                 variables_shape,
                 layout,
-                compiler_options(backend, run_flops, program="eval"),
+                compiler_options(backend, run_flops, program="eval", recurrent=recurrent),
             )
             train_c = train_future.result()
         return Programs(

@@ -3,9 +3,11 @@
 On a CPU, a small candidate's training takes a fraction of the time XLA spends compiling it,
 so a search pays mostly for compilation. XLA's CPU defaults optimise for run time; for short
 runs :data:`FAST_COMPILE` compiles with the classic loop emitters, one LLVM module and LLVM's
-``-O1``: about 35% less compile CPU for steps a few percent to 10% slower, measured in
-``experiments/benchmarks/toolkit_vs_plain.py`` (``toolkit`` against ``toolkit_xla_defaults``).
-Runs long enough that those percent outweigh the compile saving keep XLA's defaults.
+``-O1``: about 35% less compile CPU for dense steps a few percent to 10% slower, measured in
+``experiments/benchmarks/toolkit_vs_plain.py`` (``toolkit`` against ``toolkit_xla_defaults``);
+recurrent steps lose more (about a third), convolutional ones anything from a fifth faster to a
+third slower (``experiments/benchmarks/steps_per_call.py``). Runs long enough that those
+percent outweigh the compile saving keep XLA's defaults.
 
 Evaluation programs get :data:`FAST_EVAL` (LLVM ``-O0``) on top: they run a forward pass a few
 times per epoch, their matrix products go to library kernels that ``-O0`` does not touch,
@@ -34,15 +36,24 @@ LONG_RUN_FLOPS = 1e11
 """Training FLOPs above which a run keeps XLA's defaults: about a second of CPU compute at
 the rates small dense models reach, where a 10% slower step costs what fast compilation saves."""
 
+RECURRENT_LONG_RUN_FLOPS = 1e10
+"""The same for candidates with recurrent layers, whose scanned cell steps run about 1.5x
+slower under :data:`FAST_COMPILE` (MNIST-1D GRU: 0.153 against 0.104 s per epoch, for 0.45 s
+less compilation; ``experiments/benchmarks/results/steps_per_call.md``), so a run of a
+second or two already pays for XLA's defaults."""
+
 
 def training_flops(forward_flops_per_example: int, examples: int, epochs: int) -> float:
     """Estimated FLOPs of a training run: forward plus backward (about twice the forward)."""
     return 3.0 * forward_flops_per_example * examples * epochs
 
 
-def compiler_options(backend: str, train_flops: float, program: str = "train") -> dict[str, Any]:
+def compiler_options(
+    backend: str, train_flops: float, program: str = "train", *, recurrent: bool = False
+) -> dict[str, Any]:
     """XLA compile options for the ``program`` (``train`` or ``eval``) of a training run of
-    ``train_flops`` on ``backend`` (``cpu``, ``gpu``, ``tpu``); ``{}`` means XLA's defaults.
+    ``train_flops`` on ``backend`` (``cpu``, ``gpu``, ``tpu``) of a candidate with
+    (``recurrent``) or without recurrent layers; ``{}`` means XLA's defaults.
     Raises ``ValueError`` naming a bad ``NAS_XLA_FAST_COMPILE`` value or program."""
     if program not in ("train", "eval"):
         raise ValueError(f"program must be train or eval, got {program!r}")
@@ -51,6 +62,7 @@ def compiler_options(backend: str, train_flops: float, program: str = "train") -
         raise ValueError(f"NAS_XLA_FAST_COMPILE must be auto, on or off, got {setting!r}")
     if backend != "cpu" or setting == "off":
         return {}
-    if setting == "on" or train_flops <= LONG_RUN_FLOPS:
+    limit = RECURRENT_LONG_RUN_FLOPS if recurrent else LONG_RUN_FLOPS
+    if setting == "on" or train_flops <= limit:
         return dict(FAST_EVAL if program == "eval" else FAST_COMPILE)
     return {}

@@ -136,7 +136,9 @@ def test_size_check_and_compilation_share_one_shape_trace(monkeypatch, synthetic
         monkeypatch.setattr(module, "variable_shapes", counting, raising=False)
     monkeypatch.setattr(nas.model.size, "_shape_cache", {})
     arch = Architecture(layers=(Dense(24, norm="layer", dropout=0.1),), learning_rate=1e-3)
-    twin = dataclasses.replace(arch, learning_rate=3e-3, layers=(Dense(24, norm="layer"),))
+    twin = dataclasses.replace(
+        arch, learning_rate=3e-3, layers=(Dense(24, norm="layer", dropout=0.3),)
+    )
     shape = tuple(synthetic.x_train.shape[1:])
     stats = model_stats(arch, shape, synthetic.num_classes)
     trainer = Trainer(TrainConfig(epochs=1))
