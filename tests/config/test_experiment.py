@@ -98,6 +98,7 @@ def test_shipped_set_is_complete():
         "digits_cnn.yaml": ("digits-cnn", "cnn2d", "nsga2", "none", 16),
         "mnist1d_cnn.yaml": ("mnist1d-cnn", "cnn1d", "tpe", "median", 20),
         "mnist1d_rnn.yaml": ("mnist1d-rnn", "rnn", "tpe", "median", 12),
+        "shapes32_cnn.yaml": ("shapes32-cnn", "resnet32", "tpe", "median", 20),
     }
     found = {}
     for path in SHIPPED:
