@@ -22,6 +22,14 @@ def digits():
 
 
 @pytest.fixture(scope="session")
+def digits_image():
+    """scikit-learn digits as 8x8x1 images, fixed split."""
+    from nas.data import load_dataset
+
+    return load_dataset("digits", kind="image", val_fraction=0.2, seed=0)
+
+
+@pytest.fixture(scope="session")
 def synthetic():
     from nas.data import load_dataset
 

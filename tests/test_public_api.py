@@ -77,3 +77,17 @@ def test_reading_results_loads_no_plotting_library():
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=300, check=True
     )
     assert run.stdout.split()[-1] == "False"
+
+
+def test_searching_loads_neither_scikit_learn_nor_pandas_until_results_are_read():
+    # A search's start-up is part of what a user waits for: Optuna's importance module
+    # (scikit-learn) and pandas (user tables) load only when something asks for them.
+    script = (
+        "import sys, nas.search, nas.store, nas.data, nas.training, nas.execution, nas.cli.main;"
+        "from nas.data import load_dataset; load_dataset('digits', kind='flat');"
+        "print(sorted(m for m in ('sklearn', 'pandas') if m in sys.modules))"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300, check=True
+    )
+    assert run.stdout.splitlines()[-1] == "[]"

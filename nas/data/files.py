@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import zipfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from nas.checks import key_text, short
 from nas.data.labels import check_labels
 from nas.data.raw import RawData, natural_views
 from nas.data.splits import TEST_SEED, stratified_split
 from nas.errors import SpecError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 NPZ_KEYS = ("x_train", "y_train", "x_test", "y_test")
 TABLE_SUFFIXES = (".csv", ".parquet")
@@ -129,6 +132,8 @@ def load_tables(
 
 
 def _read_table(path: Path) -> pd.DataFrame:
+    import pandas as pd  # loaded for table files only: it costs every search's start-up
+
     try:
         return pd.read_csv(path) if path.suffix == ".csv" else pd.read_parquet(path)
     except Exception as err:

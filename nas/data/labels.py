@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from nas.checks import short
 from nas.data.raw import RawData
@@ -17,6 +16,8 @@ def check_labels(y: np.ndarray, origin: str | Path, field: str, min_classes: int
 
     Raises :class:`SpecError` pointing at ``origin`` and ``field``.
     """
+    import pandas as pd  # only user files reach here; pandas costs a search's start-up
+
     if pd.isna(y).any():
         raise SpecError(origin, field, f"{int(pd.isna(y).sum())} missing label(s)")
     classes = _sorted_classes(y, origin, field)

@@ -4,7 +4,8 @@ An :class:`Architecture` is the ordered list of layers plus the skip-connection 
 optimizer hyperparameters. Two equal architectures have equal JSON. The *signature* is the
 part that decides the compiled program's shapes; fields listed in ``TRACED`` (learning rate,
 weight decay, dropout rates) are left out of it, so candidates that differ only there share
-one compiled program. The seed is not part of an architecture at all.
+one compiled program; a dropout rate of exactly 0 stays in (no mask is drawn for it). The
+seed is not part of an architecture at all.
 
 :meth:`Architecture.from_dict` and :meth:`Architecture.from_json` read values from outside
 (a store, a file), so they check every field's type and allowed values as a space file is
@@ -295,7 +296,9 @@ class Architecture:
             data.pop(name)
         for layer in data["layers"]:
             for name in TRACED_LAYER_FIELDS:
-                layer.pop(name, None)
+                # A rate of exactly 0 stays: such a layer's program draws no dropout mask.
+                if layer.get(name, 0) != 0:
+                    layer.pop(name)
         return json.dumps(data, sort_keys=True, separators=(",", ":"))
 
     def signature_hash(self) -> str:

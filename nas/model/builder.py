@@ -175,9 +175,10 @@ class CandidateNet(nn.Module):
     def _dropout(
         self, x: jax.Array, rates: jax.Array, i: int, train: bool, seed: jax.Array | None
     ) -> jax.Array:
-        # Every dropout-capable layer draws a mask in training, even at rate 0, so that the
-        # program and its random stream do not depend on the rates' values.
-        if not train:
+        # A rate that is 0 in the architecture draws no mask (it is part of the signature);
+        # every other rate is traced, and each layer's mask has its own seed, so the random
+        # stream of one layer does not depend on whether another draws a mask.
+        if not train or self.arch.dropout_rates()[i] == 0:
             return x
         return dropout(x, rates[i], layer_seed(seed, i))
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 import optuna
-from optuna.importance import FanovaImportanceEvaluator, get_param_importances
 
 from nas.store.records import load_study
 
@@ -20,6 +19,9 @@ def param_importances(
     ``min_trials`` trials completed or when Optuna cannot assess any parameter (e.g. none
     varies). Reads the study through Optuna, so it is slower than :func:`load_trials`.
     """
+    # Optuna's importance module loads scikit-learn (about a second): only when asked for.
+    from optuna.importance import FanovaImportanceEvaluator, get_param_importances
+
     st = load_study(storage, study)
     done = st.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
     if len(done) < max(min_trials, 2):

@@ -1,7 +1,8 @@
 """A candidate's compiled programs, and the cache that compiles each signature once.
 
-:class:`ProgramCompiler` builds and compiles, ahead of time, the whole-epoch training program
-and the fixed-batch evaluation program of one architecture; learning rate, weight decay,
+:class:`ProgramCompiler` builds and compiles, ahead of time, the training program (one step,
+or a loop over ``k`` steps: :mod:`nas.training.strategy` chooses) and the fixed-batch
+evaluation program of one architecture; learning rate, weight decay,
 dropout rates and the seed are traced inputs, so every candidate with the same signature and
 data shapes can run them. :class:`ProgramCache` keeps one compilation per signature and data
 shape, started on a small thread pool, and remembers which compilations a trial has claimed.
@@ -30,6 +31,7 @@ from nas.model import (
 )
 from nas.training.layout import ParamLayout
 from nas.training.optim import make_optimizer
+from nas.training.strategy import steps_per_call
 from nas.training.xla_options import compiler_options, training_flops
 
 
@@ -48,19 +50,43 @@ def _extra(shapes: dict[str, Any]) -> dict[str, Any]:
 class Programs:
     """One candidate's compiled programs and what running them needs.
 
-    ``epoch``: ``(state, x_train, y_train, order, seed, first_step, rates) -> state``, where
-    ``state`` is ``((flat params, extra), optimizer state, loss sum)`` and is donated; None for
-    evaluation alone. ``eval_batch``: ``(compiled, batch size)``. ``compile_seconds``: what
-    compiling them took.
+    ``train``: the compiled training call, ``steps_per_call`` steps each: for one step
+    ``(state, x_train, y_train, indices, seed, step, rates) -> state``; for ``k`` steps
+    ``(state, x_train, y_train, order, count, seed, first_step, rates) -> state`` running the
+    first ``count`` rows of ``order`` (``k`` x batch indices). ``state`` is
+    ``((flat params, extra), optimizer state, loss sum)`` and is donated. None for evaluation
+    alone. ``eval_batch``: ``(compiled, batch size)``. ``compile_seconds``: what compiling
+    them took.
     """
 
     model: Any
     variable_shapes: dict[str, Any]
     layout: ParamLayout
     opt_shape: Any
-    epoch: Any
+    train: Any
     eval_batch: Any
     compile_seconds: float = 0.0
+    steps_per_call: int = 1
+
+    def train_epoch(self, state, x_train, y_train, order: np.ndarray, seed, first_step: int, rates):
+        """One epoch over ``order`` (steps x batch indices) in calls of ``steps_per_call``
+        steps; the state's loss sum restarts at 0, so it ends as the epoch's sum."""
+        state = (state[0], state[1], np.float32(0.0))
+        steps, k = order.shape[0], self.steps_per_call
+        if k == 1:
+            for i in range(steps):
+                step = np.int32(first_step + i)
+                state = self.train(state, x_train, y_train, order[i], seed, step, rates)
+            return state
+        for start in range(0, steps, k):
+            rows = order[start : start + k]
+            count = rows.shape[0]
+            if count < k:
+                # The last call of an epoch whose steps k does not divide: padded, not run.
+                rows = np.concatenate([rows, np.zeros((k - count, rows.shape[1]), rows.dtype)])
+            step = np.int32(first_step + start)
+            state = self.train(state, x_train, y_train, rows, np.int32(count), seed, step, rates)
+        return state
 
     def evaluate(self, packed, x, y) -> dict[str, float]:
         """Mean loss and accuracy over ``(x, y)``; ``packed`` is ``(flat params, extra)``."""
@@ -87,7 +113,7 @@ class Programs:
 class _EvalProgram:
     """The traced evaluation of one padded batch; each trace counts under ``key``."""
 
-    # The method names are the programs' names (jit_eval_batch, jit_epoch): keep them.
+    # The method names are the programs' names (jit_eval_batch, jit_one_step, jit_steps).
 
     def __init__(self, model, layout: ParamLayout, trace_counts: collections.Counter, key):
         self.model, self.layout = model, layout
@@ -108,8 +134,9 @@ def make_eval(model, layout: ParamLayout, trace_counts: collections.Counter, sig
     return jax.jit(_EvalProgram(model, layout, trace_counts, (signature, "eval")).eval_batch)
 
 
-class _EpochProgram:
-    """The traced training epoch of one candidate; each trace counts under ``key``."""
+class _TrainProgram:
+    """The traced training step (or loop of steps) of one candidate; each trace counts under
+    ``key``."""
 
     def __init__(self, model, optimizer, layout: ParamLayout, trace_counts, key):
         self.model, self.optimizer, self.layout = model, optimizer, layout
@@ -128,6 +155,7 @@ class _EpochProgram:
         return loss, updates
 
     def step(self, state, x_all, y_all, idx, seed, counter, rates):
+        """One optimizer step on the rows ``idx`` of the training set."""
         (flat, extra), opt_state, loss_sum = state
         step_seed = _mix_seed(seed, counter)
         (loss, updates), grads = jax.value_and_grad(self.loss_fn, has_aux=True)(
@@ -138,15 +166,19 @@ class _EpochProgram:
         extra = {**extra, **updates}
         return (optax.apply_updates(flat, upd), extra), opt_state, loss_sum + loss
 
-    def epoch(self, state, x_all, y_all, order, seed, first_step, rates):
-        """One pass over ``order`` (steps x batch indices); the loss slot restarts at 0."""
+    def one_step(self, state, x_all, y_all, idx, seed, counter, rates):
+        """The per-step program."""
+        self.trace_counts[self.key] += 1
+        return self.step(state, x_all, y_all, idx, seed, counter, rates)
+
+    def steps(self, state, x_all, y_all, order, count, seed, first_step, rates):
+        """The first ``count`` rows of ``order`` (k x batch indices), one step each."""
         self.trace_counts[self.key] += 1
 
         def body(i, st):
             return self.step(st, x_all, y_all, order[i], seed, first_step + i, rates)
 
-        state = (state[0], state[1], jnp.zeros((), jnp.float32))
-        return jax.lax.fori_loop(0, order.shape[0], body, state)
+        return jax.lax.fori_loop(0, count, body, state)
 
 
 @dataclass(frozen=True, eq=False)
@@ -155,7 +187,7 @@ class ProgramCompiler:
 
     ``epochs`` sizes the run and so XLA's effort (:mod:`nas.training.xla_options`);
     ``eval_batch_size`` is the evaluation program's fixed batch; every trace of a program adds
-    one to ``trace_counts[(signature, "epoch" | "eval")]``.
+    one to ``trace_counts[(signature, "train" | "eval")]``.
     """
 
     epochs: int
@@ -173,32 +205,38 @@ class ProgramCompiler:
         layout = ParamLayout.of(variables_shape["params"])
         flat_shape = jax.ShapeDtypeStruct((layout.size,), jnp.float32)
         opt_shape = jax.eval_shape(optimizer.init, flat_shape)
-        program = _EpochProgram(
-            model, optimizer, layout, self.trace_counts, (arch.signature(), "epoch")
+        program = _TrainProgram(
+            model, optimizer, layout, self.trace_counts, (arch.signature(), "train")
         )
         steps = int(x_train.shape[0]) // batch
         flops = forward_flops(arch, input_shape, num_classes)
         run_flops = training_flops(flops, steps * batch, self.epochs)
         backend = jax.default_backend()
-        epoch_lowered = jax.jit(program.epoch, donate_argnums=(0,)).lower(
-            (
-                (flat_shape, _extra(variables_shape)),
-                opt_shape,
-                jax.ShapeDtypeStruct((), jnp.float32),
-            ),
-            x_train,
-            y_train,
-            jax.ShapeDtypeStruct((steps, batch), jnp.int32),
-            jax.ShapeDtypeStruct((), jnp.uint32),
-            jax.ShapeDtypeStruct((), jnp.int32),
-            jax.ShapeDtypeStruct((len(arch.layers),), jnp.float32),
+        k = steps_per_call(arch, backend, steps)
+        state = (
+            (flat_shape, _extra(variables_shape)),
+            opt_shape,
+            jax.ShapeDtypeStruct((), jnp.float32),
         )
+        scalar = jax.ShapeDtypeStruct((), jnp.int32)
+        seed = jax.ShapeDtypeStruct((), jnp.uint32)
+        rates = jax.ShapeDtypeStruct((len(arch.layers),), jnp.float32)
+        if k == 1:
+            indices = jax.ShapeDtypeStruct((batch,), jnp.int32)
+            train_lowered = jax.jit(program.one_step, donate_argnums=(0,)).lower(
+                state, x_train, y_train, indices, seed, scalar, rates
+            )
+        else:
+            order = jax.ShapeDtypeStruct((k, batch), jnp.int32)
+            train_lowered = jax.jit(program.steps, donate_argnums=(0,)).lower(
+                state, x_train, y_train, order, scalar, seed, scalar, rates
+            )
         # Compiled ahead of time (so compile seconds are measured apart from training). XLA
         # compiles without the GIL: the training program, the longest compile, starts while
         # Python still lowers the evaluation program.
         with ThreadPoolExecutor(max_workers=1) as pool:
-            epoch_future = pool.submit(
-                epoch_lowered.compile, compiler_options=compiler_options(backend, run_flops)
+            train_future = pool.submit(
+                train_lowered.compile, compiler_options=compiler_options(backend, run_flops)
             )
             eval_batch = self._eval_batch(
                 arch,
@@ -208,15 +246,16 @@ class ProgramCompiler:
                 layout,
                 compiler_options(backend, run_flops, program="eval"),
             )
-            epoch_c = epoch_future.result()
+            train_c = train_future.result()
         return Programs(
             model=model,
             variable_shapes=variables_shape,
             layout=layout,
             opt_shape=opt_shape,
-            epoch=epoch_c,
+            train=train_c,
             eval_batch=eval_batch,
             compile_seconds=time.perf_counter() - start,
+            steps_per_call=k,
         )
 
     def evaluation(self, arch: Architecture, input_shape: tuple, num_classes: int) -> Programs:
@@ -230,7 +269,7 @@ class ProgramCompiler:
             variable_shapes=shapes,
             layout=layout,
             opt_shape=None,
-            epoch=None,
+            train=None,
             eval_batch=self._eval_batch(arch, model, tuple(input_shape), shapes, layout, options),
         )
 

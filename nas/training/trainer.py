@@ -5,9 +5,10 @@ architecture's *signature* (plus the data shapes), so a second candidate with th
 reuses the training and evaluation programs of the first: learning rate, weight decay,
 dropout rates and the seed enter them as traced arrays. What dominates a small model's cost on
 a CPU is compilation, so: initial weights are drawn on the host (:mod:`nas.model.init`, nothing to
-compile); one compiled call runs a whole epoch (a ``fori_loop`` over its steps, each gathering
-its mini-batch from the device-resident training set), so the host dispatches once per epoch,
-not once per step; dropout masks come from a counter hash, whose code compiles far faster than
+compile); each step gathers its mini-batch from the device-resident training set, and one
+compiled call runs one step or a loop over many (a whole epoch for a small dense network, so
+the host dispatches once per epoch), as :mod:`nas.training.strategy` chooses per candidate
+from measurements; dropout masks come from a counter hash, whose code compiles far faster than
 threefry's; evaluation is one compiled call per fixed-size batch, so sets of any size share
 it; and a short run on a CPU is compiled for compile speed (:mod:`nas.training.xla_options`).
 The programs themselves are built in :mod:`nas.training.programs`.
@@ -152,8 +153,10 @@ class Trainer:
                 start = time.perf_counter()
                 order = order_rng.permutation(n)[: steps * arch.batch_size].astype(np.int32)
                 order = order.reshape(steps, arch.batch_size)
-                first_step = np.int32((epoch - 1) * steps)
-                state = programs.epoch(state, x_train, y_train, order, seed_arr, first_step, rates)
+                first_step = (epoch - 1) * steps
+                state = programs.train_epoch(
+                    state, x_train, y_train, order, seed_arr, first_step, rates
+                )
                 train_loss = float(state[2]) / steps
                 train_seconds += time.perf_counter() - start
                 if not math.isfinite(train_loss):

@@ -104,9 +104,9 @@ def test_worker_keeps_compiled_programs_across_trials(ray_session, synthetic):
         (counts,) = executor.trace_counts()
         (info,) = executor.worker_info()
     assert all(o.state == "complete" for o in outcomes.values())
-    assert counts[(SMALL.signature(), "epoch")] == 1
+    assert counts[(SMALL.signature(), "train")] == 1
     assert counts[(SMALL.signature(), "eval")] == 1
-    assert counts[(WIDER.signature(), "epoch")] == 1
+    assert counts[(WIDER.signature(), "train")] == 1
     assert outcomes[0].timings["compile_seconds"] > 0
     assert outcomes[1].timings["compile_seconds"] == 0
     assert outcomes[3].timings["compile_seconds"] == 0

@@ -304,7 +304,8 @@ def test_dropout_zeroes_a_rate_fraction_of_units(rate):
     # The gradient of a logit with respect to its head column is the head's input: the
     # dropped-out activations of the only layer.
     units = 2000
-    model = build_model(arch(Dense(units, activation="identity")), NUM_CLASSES)
+    # Any non-zero rate in the architecture makes the rate a traced input of the program.
+    model = build_model(arch(Dense(units, activation="identity", dropout=0.1)), NUM_CLASSES)
     variables = random_variables(model, (16,))
     x = inputs((16,), batch=1)
 
@@ -492,3 +493,21 @@ def test_unbuildable_architecture_raises_shape_error(architecture, input_shape):
 def test_build_model_rejects_unknown_values(architecture, num_classes, match):
     with pytest.raises(ValueError, match=match):
         build_model(architecture, num_classes)
+
+
+def test_a_zero_dropout_rate_draws_no_mask_and_has_its_own_signature():
+    def program(rate: float) -> str:
+        model = build_model(arch(Dense(32, dropout=rate)), NUM_CLASSES)
+        variables = random_variables(model, (16,))
+        rates = jnp.full(1, rate)
+
+        def train_apply(x):
+            return model.apply(variables, x, train=True, dropout_rates=rates, dropout_seed=7)
+
+        return str(jax.make_jaxpr(train_apply)(inputs((16,), batch=4)))
+
+    # The mask is a counter hash: shifts of uint32 values; rate 0 has none of it.
+    assert "shift_right_logical" in program(0.2)
+    assert "shift_right_logical" not in program(0.0)
+    assert arch(Dense(32, dropout=0.1)).signature() == arch(Dense(32, dropout=0.3)).signature()
+    assert arch(Dense(32, dropout=0.0)).signature() != arch(Dense(32, dropout=0.3)).signature()

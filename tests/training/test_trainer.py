@@ -40,7 +40,7 @@ def test_one_program_per_signature(synthetic):
     ]
     results = [trainer.train(arch, synthetic, seed=seed) for seed, arch in enumerate(variants)]
     assert {arch.signature() for arch in variants} == {MLP.signature()}
-    assert trainer.trace_counts[(MLP.signature(), "epoch")] == 1
+    assert trainer.trace_counts[(MLP.signature(), "train")] == 1
     assert trainer.trace_counts[(MLP.signature(), "eval")] == 1
     assert results[0].timings["compile_seconds"] > 0
     assert all(r.timings["compile_seconds"] == 0.0 for r in results[1:])
@@ -50,8 +50,8 @@ def test_one_program_per_signature(synthetic):
 
     wider = dataclasses.replace(MLP, layers=(Dense(96), Dense(64, norm="layer")))
     trainer.train(wider, synthetic)
-    assert trainer.trace_counts[(wider.signature(), "epoch")] == 1
-    assert trainer.trace_counts[(MLP.signature(), "epoch")] == 1
+    assert trainer.trace_counts[(wider.signature(), "train")] == 1
+    assert trainer.trace_counts[(MLP.signature(), "train")] == 1
 
 
 def test_same_seed_same_result(synthetic):
@@ -111,7 +111,7 @@ def test_prepare_compiles_ahead_and_the_trial_reports_it(synthetic):
     trainer.prepare(MLP, synthetic)
     trainer.prepare(MLP, synthetic)  # already scheduled: no second compilation
     result = trainer.train(MLP, synthetic)
-    assert trainer.trace_counts[(MLP.signature(), "epoch")] == 1
+    assert trainer.trace_counts[(MLP.signature(), "train")] == 1
     assert result.timings["compile_seconds"] > 0
     assert trainer.train(MLP, synthetic).timings["compile_seconds"] == 0.0
 
