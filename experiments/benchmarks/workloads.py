@@ -35,10 +35,18 @@ quote (``--write-headers`` rewrites them; ``tests/test_experiments.py`` checks t
     python experiments/benchmarks/workloads.py --quick           # does it run? writes nothing
     python experiments/benchmarks/workloads.py --write-headers   # headers from the results
 
-Time (2-core CPU, measured on a shared, busy machine, so an upper bound): the full suite
-takes about 30 minutes with a trainer as fast as the plain loop; with the trainer of
-2026-12 the convolutional workloads alone take over an hour (see the results file's
-``seconds`` per workload). ``--quick`` takes about 5 minutes.
+``--only`` takes one or more workload names; ``--skip-search`` / ``--skip-fixed`` leave out
+one kind of row (a partial run keeps the other rows already in the results file);
+``--repeats N`` runs each fixed row N times per trainer (medians); ``--out DIR`` writes the
+results elsewhere (with ``--quick``, the only way it writes anything).
+
+Time, measured on a 2-core CPU shared with other work (load average 8-12, so several times
+slower than idle; the results file's ``seconds`` and ``load_average_at_start`` per workload
+say how long each took and under what load): ``--quick`` 17 minutes; the full digits_mlp
+workload 8 minutes, its ``nas search`` 79 s against 25 s on an idle machine. Scaled by that
+factor of about 3, the full suite takes about 30-40 minutes idle, most of it the search rows
+of mnist1d_rnn and shapes32_cnn (the hand loop's eager initialisation and evaluation cost it
+10-20 s a trial there).
 """
 
 from __future__ import annotations
