@@ -168,8 +168,6 @@ def shell_seconds(command: list[str], folder: Path, log: Path) -> float:
 
 def search_row(workload: Workload, trials: int, epochs: int | None, folder: Path) -> dict:
     """``nas search`` of the experiment, then the hand-written loop, both from the shell."""
-    import pandas as pd
-
     from nas.results import load_trials
 
     copy, spec = search_copy(workload, folder, epochs)
@@ -178,7 +176,11 @@ def search_row(workload: Workload, trials: int, epochs: int | None, folder: Path
     wall = shell_seconds([*command, "--trials", str(trials)], folder, folder / "search.log")
     frame = load_trials(storage, spec["study"])
     done = frame[frame["state"] == "COMPLETE"]
-    best = done.loc[done["val_accuracy"].idxmax()]
+    # Of the trials tied at the best validation accuracy, one the search tested (with several
+    # objectives only the Pareto front is tested, and a tie may lie behind it).
+    top = done[done["val_accuracy"] == done["val_accuracy"].max()]
+    tested = top[top["test_accuracy"].notna()] if "test_accuracy" in top else top.iloc[:0]
+    best = (tested if len(tested) else top).iloc[0]
     in_loop = (done["datetime_complete"].max() - done["datetime_start"].min()).total_seconds()
     toolkit = {
         "wall_seconds": wall,
@@ -187,9 +189,7 @@ def search_row(workload: Workload, trials: int, epochs: int | None, folder: Path
         "seconds_per_trial": wall / len(done),
         "in_loop_seconds_per_trial": in_loop / len(done),
         "best_val_accuracy": float(best["val_accuracy"]),
-        "test_accuracy": float(best["test_accuracy"])
-        if pd.notna(best.get("test_accuracy"))
-        else None,
+        "test_accuracy": float(best["test_accuracy"]) if len(tested) else None,
         "best_arch": best["arch"],
     }
     dataset = spec["dataset"] if isinstance(spec["dataset"], str) else spec["dataset"]["name"]
@@ -309,12 +309,12 @@ def merge(report: dict, name: str, result: dict, machine: dict) -> None:
     report["workloads"][name] = entry
     search = result.get("search")
     if search and search["toolkit"]["trials"] == SEARCH_TRIALS:
-        toolkit = search["toolkit"]
+        toolkit, test = search["toolkit"], search["toolkit"]["test_accuracy"]
         report["experiments"][search["experiment"]] = {
             "wall_seconds": round(toolkit["wall_seconds"]),
             "trials": toolkit["trials"],
             "best_val_accuracy": round(toolkit["best_val_accuracy"], 3),
-            "test_accuracy": round(toolkit["test_accuracy"], 3),
+            "test_accuracy": None if test is None else round(test, 3),
             "cores": machine["cores"],
             "date": machine["date"],
         }
@@ -372,7 +372,7 @@ def markdown(report: dict) -> str:
             f"| {name} | {t['trials']} | {s['epochs']} | {t['wall_seconds']:.1f} "
             f"| {t['in_loop_seconds']:.1f} "
             f"| {t['seconds_per_trial']:.2f} | {t['best_val_accuracy']:.4f} "
-            f"| {t['test_accuracy']:.4f} | {p['wall_seconds']:.1f} "
+            f"| {t['test_accuracy'] or float('nan'):.4f} | {p['wall_seconds']:.1f} "
             f"| {p['in_loop_seconds']:.1f} | {p['seconds_per_trial']:.2f} "
             f"| {p['best_val_accuracy']:.4f} | {s['ratio']:.2f}x | {s['in_loop_ratio']:.2f}x |"
         )
