@@ -99,6 +99,8 @@ def train_one(arch, data, epochs: int, seed: int) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--space", default=str(ROOT / "search_spaces/mlp.yaml"))
+    parser.add_argument("--dataset", default="digits", help="a built-in dataset's name")
+    parser.add_argument("--val-fraction", type=float, default=0.2)
     parser.add_argument("--trials", type=int, default=20)
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--seed", type=int, default=0)
@@ -106,7 +108,9 @@ def main() -> None:
     args = parser.parse_args()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     space = load_space(args.space)
-    data = load_dataset("digits", kind=space.input_kind, val_fraction=0.2, seed=args.seed)
+    data = load_dataset(
+        args.dataset, kind=space.input_kind, val_fraction=args.val_fraction, seed=args.seed
+    )
     study = optuna.create_study(
         direction="maximize", sampler=optuna.samplers.TPESampler(seed=args.seed)
     )

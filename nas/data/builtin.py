@@ -1,4 +1,5 @@
-"""Built-in data sets: scikit-learn's digits, MNIST-1D and Gaussian blobs, made locally."""
+"""Built-in data sets: scikit-learn's digits, MNIST-1D, Gaussian blobs and shapes32 (generated
+32x32 colour images, :mod:`nas.data.shapes32`), all made locally."""
 
 from __future__ import annotations
 
@@ -10,16 +11,23 @@ from pathlib import Path
 import numpy as np
 
 from nas.data.raw import RawData, frozen, natural_views
+from nas.data.shapes32 import shapes32_arrays
 from nas.data.splits import DEFAULT_TEST_FRACTION, TEST_SEED, stratified_split
 
-BUILTINS = ("digits", "mnist1d", "synthetic")
+BUILTINS = ("digits", "mnist1d", "synthetic", "shapes32")
 
 
 @functools.cache
 def load_builtin(name: str) -> RawData:
     """Built-in data ``name`` (one of ``BUILTINS``) with read-only arrays, generated once per
-    process (mnist1d takes about a second)."""
-    raw = {"digits": _digits, "mnist1d": _mnist1d, "synthetic": _synthetic}[name]()
+    process (mnist1d and shapes32 take about a second each)."""
+    makers = {
+        "digits": _digits,
+        "mnist1d": _mnist1d,
+        "synthetic": _synthetic,
+        "shapes32": _shapes32,
+    }
+    raw = makers[name]()
     for array in (raw.x_train, raw.y_train, raw.x_test, raw.y_test):
         frozen(array)
     return raw
@@ -111,4 +119,19 @@ def _synthetic(
         y_test=y_test,
         views=natural_views((features,)),
         origin="synthetic",
+    )
+
+
+def _shapes32() -> RawData:
+    """10,000 generated 32x32x3 images of ten shape and texture classes: 8000 train / 2000
+    test, balanced; also offered flat (3072 features)."""
+    x_train, y_train, x_test, y_test = shapes32_arrays()
+    return RawData(
+        name="shapes32",
+        x_train=x_train,
+        y_train=y_train,
+        x_test=x_test,
+        y_test=y_test,
+        views={"image": (32, 32, 3), "flat": (32 * 32 * 3,)},
+        origin="shapes32",
     )

@@ -1,7 +1,7 @@
 """Classification data as arrays in the view a search space needs.
 
-A dataset spec is a built-in name (``digits``, ``mnist1d``, ``synthetic``) or a mapping:
-``{name: digits}``, ``{path: data.npz}`` or ``{path: train.csv, label: target,
+A dataset spec is a built-in name (``digits``, ``mnist1d``, ``synthetic``, ``shapes32``) or a
+mapping: ``{name: digits}``, ``{path: data.npz}`` or ``{path: train.csv, label: target,
 test_path: test.csv, test_fraction: 0.2}`` (the same for ``.parquet``). :func:`load_dataset`
 turns it into a :class:`Dataset` in one *view*: ``flat`` ``(N, D)``, ``sequence``
 ``(N, T, C)`` or ``image`` ``(N, H, W, C)``.

@@ -95,11 +95,12 @@ def test_shipped_experiments_load(path):
 def test_shipped_set_is_complete():
     expected = {
         "digits_mlp.yaml": ("digits-mlp", "mlp", "tpe", "median", 20),
-        "digits_cnn.yaml": ("digits-cnn", "cnn2d", "nsga2", "none", 16),
+        "digits_cnn.yaml": ("digits-cnn", "cnn2d", "nsga2", "none", 20),
         "digits_cells.yaml": ("digits-cells", "cells_small", "evolution", "none", 16),
         "mnist1d_cnn.yaml": ("mnist1d-cnn", "cnn1d", "tpe", "median", 20),
-        "mnist1d_rnn.yaml": ("mnist1d-rnn", "rnn", "tpe", "median", 12),
+        "mnist1d_rnn.yaml": ("mnist1d-rnn", "rnn", "tpe", "median", 20),
         "nb201_cifar10.yaml": ("nb201-cifar10", "nb201", "evolution", "none", 100),
+        "shapes32_cnn.yaml": ("shapes32-cnn", "resnet32", "tpe", "median", 20),
     }
     found = {}
     for path in SHIPPED:

@@ -19,6 +19,7 @@ from nas.data import (
     parse_spec,
     stratified_split,
 )
+from nas.data.shapes32 import shapes32_arrays
 from nas.errors import SpecError
 
 # name, kind, example shape, classes, train+val examples, test examples
@@ -30,6 +31,8 @@ BUILTIN_VIEWS = [
     ("mnist1d", "sequence", (40, 1), 10, 4000, 1000),
     ("synthetic", "flat", (16,), 4, 600, 200),
     ("synthetic", "sequence", (16, 1), 4, 600, 200),
+    ("shapes32", "image", (32, 32, 3), 10, 8000, 2000),
+    ("shapes32", "flat", (3072,), 10, 8000, 2000),
 ]
 
 
@@ -89,7 +92,7 @@ def test_digits_sequence_reads_image_rows():
     np.testing.assert_array_equal(sequence.x_val, image.x_val[..., 0])
 
 
-@pytest.mark.parametrize("name", ["digits", "mnist1d", "synthetic"])
+@pytest.mark.parametrize("name", ["digits", "mnist1d", "synthetic", "shapes32"])
 def test_seed_moves_validation_split_but_never_test_split(name):
     first = load_dataset(name, kind="flat", seed=0)
     again = load_dataset(name, kind="flat", seed=0)
@@ -102,6 +105,24 @@ def test_seed_moves_validation_split_but_never_test_split(name):
     for moved in (other, fewer):
         np.testing.assert_array_equal(first.x_test, moved.x_test)
         np.testing.assert_array_equal(first.y_test, moved.y_test)
+
+
+def test_shapes32_is_the_same_on_every_generation_and_in_the_unit_interval():
+    first = shapes32_arrays()
+    again = shapes32_arrays()
+    for a, b in zip(first, again, strict=True):
+        np.testing.assert_array_equal(a, b)
+    x_train, y_train, _, y_test = first
+    assert x_train.min() >= 0.0 and x_train.max() <= 1.0
+    assert np.bincount(y_train).tolist() == [800] * 10
+    assert np.bincount(y_test).tolist() == [200] * 10
+
+
+def test_shapes32_classes_are_not_told_apart_by_colour():
+    # The class is the figure's geometry: per-class mean colours stay close to each other.
+    x_train, y_train, _, _ = shapes32_arrays()
+    means = np.stack([x_train[y_train == k].mean(axis=(0, 1, 2)) for k in range(10)])
+    assert np.ptp(means, axis=0).max() < 0.05
 
 
 def test_mnist1d_leaves_global_random_state_alone():
@@ -318,9 +339,9 @@ BAD_X[5, 1] = np.inf
 # id, spec builder, kind, extra kwargs, field, problem fragment, error points at data file
 ERRORS = [
     ("unknown-builtin", fixed("cifar"), "flat", {}, "dataset",
-     "unknown built-in dataset 'cifar'; known: digits, mnist1d, synthetic", False),
+     "unknown built-in dataset 'cifar'; known: digits, mnist1d, synthetic, shapes32", False),
     ("unknown-name", fixed({"name": "cifar"}), "flat", {}, "dataset.name",
-     "known: digits, mnist1d, synthetic", False),
+     "known: digits, mnist1d, synthetic, shapes32", False),
     ("wrong-spec-type", fixed(3), "flat", {}, "dataset", "got int", False),
     ("unknown-key", fixed({"name": "digits", "color": 1}), "flat", {}, "dataset.color",
      "unknown key; allowed keys are ['name', 'path'", False),
