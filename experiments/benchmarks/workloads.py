@@ -321,7 +321,9 @@ def run_workload(name: str, args: argparse.Namespace) -> dict:
                 row["peak_gflops"] = result["peaks"][workload.peak]
         if not args.skip_search:
             trials = 2 if args.quick else SEARCH_TRIALS
+            load = os.getloadavg()[0]
             result["search"] = search_row(workload, trials, 1 if args.quick else None, folder)
+            result["search"]["load_average_at_start"] = load
     result["seconds"] = time.perf_counter() - started
     return result
 
@@ -387,11 +389,13 @@ def markdown(report: dict) -> str:
         "",
         "`nas search` of the shipped file (pruner off) against the hand-written Optuna + Flax "
         "loop over the same space; wall seconds from the shell, start to exit, and the "
-        "in-loop seconds (first trial's start to last trial's end).",
+        "in-loop seconds (first trial's start to last trial's end); load: the machine's "
+        "load average when the row started (2 cores: above 2, other work shared them).",
         "",
         "| workload | trials | epochs | nas search s | in loop s | s/trial | best val | test "
-        "| hand loop s | in loop s | s/trial | best val | hand/toolkit (shell) | (in loop) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| hand loop s | in loop s | s/trial | best val | hand/toolkit (shell) | (in loop) "
+        "| load |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, w in report["workloads"].items():
         s = w.get("search")
@@ -404,7 +408,8 @@ def markdown(report: dict) -> str:
             f"| {t['seconds_per_trial']:.2f} | {t['best_val_accuracy']:.4f} "
             f"| {t['test_accuracy'] or float('nan'):.4f} | {p['wall_seconds']:.1f} "
             f"| {p['in_loop_seconds']:.1f} | {p['seconds_per_trial']:.2f} "
-            f"| {p['best_val_accuracy']:.4f} | {s['ratio']:.2f}x | {s['in_loop_ratio']:.2f}x |"
+            f"| {p['best_val_accuracy']:.4f} | {s['ratio']:.2f}x | {s['in_loop_ratio']:.2f}x "
+            f"| {s.get('load_average_at_start', float('nan')):.1f} |"
         )
     lines += ["", "## Targets", "", "| workload | target | value | verdict |", "|---|---|---|---|"]
     for name, w in report["workloads"].items():
