@@ -206,6 +206,11 @@ def shell_only_entry(name: str, quick: bool, machine: dict) -> dict:
         copy, spec = search_copy(Workload(name, "matmul"), folder, 1 if quick else None)
         toolkit = shell_search(copy, spec, 2 if quick else spec["trials"], folder)
     print(f"  search: {toolkit['wall_seconds']:.1f} s ({toolkit['best_val_accuracy']:.4f})")
+    return experiment_entry(toolkit, machine)
+
+
+def experiment_entry(toolkit: dict, machine: dict) -> dict:
+    """What an experiment file's header quotes, from a ``nas search`` run's figures."""
     test = toolkit["test_accuracy"]
     return {
         "wall_seconds": round(toolkit["wall_seconds"]),
@@ -341,15 +346,7 @@ def merge(report: dict, name: str, result: dict, machine: dict) -> None:
     report["workloads"][name] = entry
     search = result.get("search")
     if search and search["toolkit"]["trials"] == SEARCH_TRIALS:
-        toolkit, test = search["toolkit"], search["toolkit"]["test_accuracy"]
-        report["experiments"][search["experiment"]] = {
-            "wall_seconds": round(toolkit["wall_seconds"]),
-            "trials": toolkit["trials"],
-            "best_val_accuracy": round(toolkit["best_val_accuracy"], 3),
-            "test_accuracy": None if test is None else round(test, 3),
-            "cores": machine["cores"],
-            "date": machine["date"],
-        }
+        report["experiments"][search["experiment"]] = experiment_entry(search["toolkit"], machine)
 
 
 def verdict(passed: bool) -> str:
